@@ -1,0 +1,1 @@
+"""The alert register: models, lifecycle, editor UI and API, public pages, photos."""

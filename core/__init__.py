@@ -1,0 +1,1 @@
+"""Cross-cutting plumbing: configuration, database, clock, security headers, scheduler."""

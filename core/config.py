@@ -1,0 +1,91 @@
+"""Settings: defaults, then a TOML file, then SIGNAAL_* environment variables, then a test override.
+
+Flask only keeps UPPERCASE keys, so every key here and in config.example.toml is uppercase.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # Database: SQLite under instance/ unless DATABASE_URL says otherwise.
+    "DATABASE_URL": None,
+    "SECRET_KEY": None,
+    # Who we are in CAP messages and links.
+    "SENDER": "signaal@example.org",
+    "SENDER_NAME": "Signaal",
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Editorial rules.
+    "SINGLE_PERSON_PUBLISHING": False,
+    "LANGUAGES": ["nl", "en"],
+    "REQUIRED_LANGUAGES": ["nl", "en"],
+    "DEFAULT_LANGUAGE": "nl",
+    # Photos.
+    "UPLOAD_DIR": None,
+    "PHOTO_MAX_BYTES": 8 * 1024 * 1024,
+    "PHOTO_MAX_PIXELS": 40_000_000,
+    "PHOTO_MAX_EDGE": 2000,
+    "PHOTO_THUMB_EDGE": 320,
+    # Scheduler: in the web process for the embedded default, else `flask scheduler`.
+    "SCHEDULER_IN_WEB": True,
+    "SCHEDULER_INTERVAL_SECONDS": 30,
+    # Login protection.
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Cookies.
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+}
+
+
+def load_settings(app: Flask, override: dict[str, Any] | None) -> None:
+    """Apply the four layers in order; later layers win."""
+    app.config.from_mapping(DEFAULTS)
+    config_file = os.environ.get("SIGNAAL_CONFIG") or os.path.join(app.instance_path, "config.toml")
+    if os.path.exists(config_file):
+        app.config.from_file(config_file, load=tomllib.load, text=False)
+    app.config.from_prefixed_env("SIGNAAL")
+    if override:
+        app.config.from_mapping(override)
+    _derive(app)
+
+
+def _derive(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'signaal.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+    if not app.config["UPLOAD_DIR"]:
+        app.config["UPLOAD_DIR"] = str(instance / "photos")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def normalise_database_url(url: str) -> str:
+    """Let operators write postgresql://; we drive it with psycopg 3."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _instance_secret(instance: Path) -> str:
+    """A per-installation secret kept in instance/, so sessions survive restarts in development.
+
+    Production sets SECRET_KEY explicitly; `flask check` warns when it does not.
+    """
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

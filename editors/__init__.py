@@ -1,0 +1,1 @@
+"""Editor accounts, roles, login, API tokens and the account CLI."""

@@ -1,0 +1,1 @@
+"""Region tree: countries, subdivisions and Dutch municipalities (filled by the subscribers work)."""

@@ -1,0 +1,1 @@
+"""Subscribers: web push and email sign-up, preferences and matching."""
