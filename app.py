@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 from core.config import load_settings
-from core.db import db
+from core.db import db, render_migration_type
 from core.extensions import babel, csrf, limiter, migrate
 from core.i18n import select_locale
 from core.security import install_headers
@@ -18,7 +18,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     load_settings(app, config)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory="migrations", render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory="migrations",
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_type,
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)

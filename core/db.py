@@ -59,3 +59,13 @@ def str_enum(kind: type[enum.Enum]) -> Enum:
     Portable, readable in SQL, and a new value needs no ALTER TYPE on PostgreSQL.
     """
     return Enum(kind, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+
+
+def render_migration_type(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Write our column types into migrations as plain SQLAlchemy types.
+
+    Migrations then never import application code, which may change after they are written.
+    """
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 24376cb02087
+Revision ID: 1e87e9a7ce37
 Revises: 
-Create Date: 2026-12-01 03:00:48.164695
+Create Date: 2026-12-01 03:01:28.314927
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '24376cb02087'
+revision = '1e87e9a7ce37'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -24,16 +24,16 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.Enum('editor', 'publisher', 'admin', name='role', native_enum=False, length=24), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_editors')),
     sa.UniqueConstraint('email', name=op.f('uq_editors_email'))
     )
     op.create_table('alerts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('incident_key', sa.String(length=80), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['editors.id'], name=op.f('fk_alerts_created_by_id_editors')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alerts')),
@@ -45,9 +45,9 @@ def upgrade():
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['editor_id'], ['editors.id'], name=op.f('fk_api_tokens_editor_id_editors')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -68,9 +68,9 @@ def upgrade():
     sa.Column('certainty', sa.Enum('Observed', 'Likely', 'Possible', 'Unlikely', 'Unknown', name='certainty', native_enum=False, length=24), nullable=False),
     sa.Column('response_type', sa.Enum('Avoid', 'Monitor', 'Assess', 'AllClear', 'None', name='responsetype', native_enum=False, length=24), nullable=False),
     sa.Column('risk_reasons', sa.JSON(), nullable=False),
-    sa.Column('effective', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('publish_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('effective', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('publish_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('form', sa.String(length=20), nullable=False),
     sa.Column('sold_as', sa.String(length=100), nullable=False),
     sa.Column('logo_name', sa.String(length=100), nullable=False),
@@ -97,11 +97,11 @@ def upgrade():
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.Column('approved_by_id', sa.Integer(), nullable=True),
     sa.Column('published_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('submitted_at', core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('approved_at', core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('published_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_alert_versions_alert_id_alerts')),
     sa.ForeignKeyConstraint(['approved_by_id'], ['editors.id'], name=op.f('fk_alert_versions_approved_by_id_editors')),
     sa.ForeignKeyConstraint(['author_id'], ['editors.id'], name=op.f('fk_alert_versions_author_id_editors')),
@@ -173,7 +173,7 @@ def upgrade():
     )
     op.create_table('audit_entries',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=40), nullable=False),
     sa.Column('alert_id', sa.Integer(), nullable=True),
