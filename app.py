@@ -9,7 +9,7 @@ from flask import Flask
 from core.config import load_settings
 from core.db import db, render_migration_type
 from core.extensions import babel, csrf, limiter, migrate
-from core.i18n import select_locale
+from core.i18n import install_template_helpers, select_locale
 from core.security import install_headers
 
 
@@ -30,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     install_headers(app)
+    install_template_helpers(app)
 
     _register_models()
     _register_blueprints(app)
