@@ -10,6 +10,7 @@ from core.config import load_settings
 from core.db import db, render_migration_type
 from core.extensions import babel, csrf, limiter, migrate
 from core.i18n import install_template_helpers, select_locale
+from core.scheduler import Job
 from core.security import install_headers
 
 
@@ -46,8 +47,22 @@ def _register_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    pass
+    from editors.views import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+
+
+def periodic_jobs(app: Flask) -> list[tuple[Job, int]]:
+    """Every periodic job, in one list; the scheduler only fires them."""
+    from alerts.lifecycle import expire_due, publish_due
+
+    every = app.config["SCHEDULER_INTERVAL_SECONDS"]
+    return [(publish_due, every), (expire_due, every)]
 
 
 def _register_cli(app: Flask) -> None:
-    pass
+    from core import commands
+    from editors.cli import editors_cli
+
+    commands.register(app, periodic_jobs)
+    app.cli.add_command(editors_cli)

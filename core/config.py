@@ -34,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "PHOTO_THUMB_EDGE": 320,
     # Scheduler: in the web process for the embedded default, else `flask scheduler`.
     "SCHEDULER_IN_WEB": True,
-    "SCHEDULER_INTERVAL_SECONDS": 30,
+    "SCHEDULER_INTERVAL_SECONDS": 10,
     # Login protection.
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",

@@ -17,9 +17,7 @@ def test_defaults_use_sqlite_under_instance(tmp_path: Path, monkeypatch: pytest.
 
 def test_layers_toml_then_environment_then_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     toml = tmp_path / "config.toml"
-    toml.write_text(
-        'SENDER = "from-file@example.org"\nSENDER_NAME = "File"\nSINGLE_PERSON_PUBLISHING = true\n'
-    )
+    toml.write_text('SENDER = "from-file@example.org"\nSENDER_NAME = "File"\nSINGLE_PERSON_PUBLISHING = true\n')
     monkeypatch.setenv("SIGNAAL_CONFIG", str(toml))
     monkeypatch.setenv("SIGNAAL_SENDER_NAME", '"Env"')
     monkeypatch.setenv("SIGNAAL_DATABASE_URL", "postgresql://u@db.example/signaal")

@@ -1,0 +1,38 @@
+"""Process entry points: `flask --app app serve` (everything in one process) and `scheduler`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
+
+from core.scheduler import Job, run_blocking, start_background
+
+JobList = Callable[[Flask], list[tuple[Job, int]]]
+
+
+def register(app: Flask, jobs: JobList) -> None:
+    """`jobs` is called only when a command runs, so plain app start-up imports no feature code."""
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True)
+    @with_appcontext
+    def serve(host: str, port: int) -> None:
+        """Run the web app, and the scheduler in the same process (the embedded default)."""
+        web = current_app._get_current_object()  # type: ignore[attr-defined]
+        if web.config["SCHEDULER_IN_WEB"]:
+            start_background(web, jobs(web))
+            click.echo("scheduler: running inside the web process")
+        click.echo(f"Signaal is serving on http://{host}:{port}/")
+        run_simple(host, port, web, threaded=True, use_reloader=False)
+
+    @app.cli.command("scheduler")
+    @with_appcontext
+    def scheduler() -> None:
+        """Run the periodic sweeps (production: exactly one such process; set SCHEDULER_IN_WEB = false)."""
+        app_ = current_app._get_current_object()  # type: ignore[attr-defined]
+        run_blocking(app_, jobs(app_))
