@@ -115,6 +115,8 @@ class AlertVersion(Base):
 
     # Workflow.
     withdrawal_reason: Mapped[WithdrawalReason | None] = mapped_column(str_enum(WithdrawalReason))
+    withdrawal_note: Mapped[str] = mapped_column(Text, default="")
+    # Why a reviewer sent the version back to its author.
     review_note: Mapped[str] = mapped_column(Text, default="")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("editors.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("editors.id"))

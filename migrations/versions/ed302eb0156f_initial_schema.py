@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1e87e9a7ce37
+Revision ID: ed302eb0156f
 Revises: 
-Create Date: 2026-12-01 03:01:28.314927
+Create Date: 2026-12-01 03:05:10.705569
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '1e87e9a7ce37'
+revision = 'ed302eb0156f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -92,6 +92,7 @@ def upgrade():
     sa.Column('web_link', sa.String(length=500), nullable=False),
     sa.Column('contact', sa.String(length=300), nullable=False),
     sa.Column('withdrawal_reason', sa.Enum('no_longer_circulating', 'error', 'superseded', name='withdrawalreason', native_enum=False, length=24), nullable=True),
+    sa.Column('withdrawal_note', sa.Text(), nullable=False),
     sa.Column('review_note', sa.Text(), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),

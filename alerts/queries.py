@@ -1,0 +1,72 @@
+"""The public read side: which versions the public sees, and in what order."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from core.clock import now
+from core.db import db
+
+from .models import Alert, AlertVersion
+from .vocabulary import Level, MsgType, State
+
+_WITH_PARTS = (
+    selectinload(AlertVersion.texts),
+    selectinload(AlertVersion.photos),
+    selectinload(AlertVersion.areas),
+    selectinload(AlertVersion.components),
+)
+
+
+class PublicStatus(enum.StrEnum):
+    ACTIVE = "active"
+    NOT_YET_EFFECTIVE = "not_yet_effective"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+def active_versions() -> list[AlertVersion]:
+    """Published, effective, unexpired alerts: most severe first, then newest first."""
+    moment = now()
+    versions = db.session.scalars(
+        select(AlertVersion)
+        .where(
+            AlertVersion.state == State.PUBLISHED,
+            AlertVersion.msg_type != MsgType.CANCEL,
+            AlertVersion.effective <= moment,
+            AlertVersion.expires > moment,
+        )
+        .options(*_WITH_PARTS)
+    ).all()
+    return sorted(versions, key=lambda v: (-Level(v.level).rank, -(v.published_at or moment).timestamp()))
+
+
+def public_version(alert_id: int) -> AlertVersion | None:
+    """The newest published version of an alert (a cancel notice if it was withdrawn), or None."""
+    return db.session.scalars(
+        select(AlertVersion)
+        .join(Alert)
+        .where(Alert.id == alert_id, AlertVersion.published_at.is_not(None))
+        .order_by(AlertVersion.number.desc())
+        .limit(1)
+        .options(*_WITH_PARTS)
+    ).first()
+
+
+def public_status(version: AlertVersion) -> PublicStatus:
+    if version.msg_type == MsgType.CANCEL:
+        return PublicStatus.WITHDRAWN
+    moment = now()
+    if version.state == State.EXPIRED or version.expires <= moment:
+        return PublicStatus.EXPIRED
+    if version.effective > moment:
+        return PublicStatus.NOT_YET_EFFECTIVE
+    return PublicStatus.ACTIVE
+
+
+def withdrawn_original(cancel: AlertVersion) -> AlertVersion | None:
+    """What a cancel version withdrew (for showing what the warning was about)."""
+    return cancel.references
