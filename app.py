@@ -47,9 +47,13 @@ def _register_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from alerts.photo_views import bp as photos_bp
     from editors.views import bp as auth_bp
+    from regions.api import bp as regions_api_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(regions_api_bp)
+    app.register_blueprint(photos_bp)
 
 
 def periodic_jobs(app: Flask) -> list[tuple[Job, int]]:
@@ -61,8 +65,10 @@ def periodic_jobs(app: Flask) -> list[tuple[Job, int]]:
 
 
 def _register_cli(app: Flask) -> None:
+    from alerts.demo import demo_cli
     from core import commands
     from editors.cli import editors_cli
 
     commands.register(app, periodic_jobs)
     app.cli.add_command(editors_cli)
+    app.cli.add_command(demo_cli)
