@@ -44,16 +44,21 @@ def _register_models() -> None:
     import alerts.audit
     import alerts.models  # noqa: F401
     import editors.models  # noqa: F401
+    import subscribers.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
+    from alerts.api import bp as alerts_api_bp
+    from alerts.editor_views import bp as editor_bp
     from alerts.photo_views import bp as photos_bp
     from editors.views import bp as auth_bp
     from regions.api import bp as regions_api_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(editor_bp)
     app.register_blueprint(regions_api_bp)
     app.register_blueprint(photos_bp)
+    app.register_blueprint(alerts_api_bp)
 
 
 def periodic_jobs(app: Flask) -> list[tuple[Job, int]]:

@@ -57,6 +57,11 @@ def content_of(version: AlertVersion) -> dict[str, Any]:
             "test_sites": list(version.test_sites),
         },
         "areas": version.area_codes,
+        "circle": (
+            {"lat": version.circle_lat, "lon": version.circle_lon, "radius_km": version.circle_radius_km}
+            if version.circle_lat is not None
+            else None
+        ),
         "area_description": version.area_description,
         "texts": {t.lang: {key: getattr(t, key) for key in TEXT_LIMITS} for t in version.texts},
         "web_link": version.web_link,
@@ -90,6 +95,9 @@ def apply_content(version: AlertVersion, clean: dict[str, Any]) -> None:
     samples = clean["samples"]
     version.sample_count, version.test_sites = samples["count"], samples["test_sites"]
     version.first_seen, version.last_seen = samples["first_seen"], samples["last_seen"]
+    circle = clean["circle"] or {}
+    version.circle_lat, version.circle_lon = circle.get("lat"), circle.get("lon")
+    version.circle_radius_km = circle.get("radius_km")
     version.area_description, version.web_link, version.contact = (
         clean["area_description"],
         clean["web_link"],

@@ -110,6 +110,10 @@ class AlertVersion(Base):
     test_sites: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     area_description: Mapped[str] = mapped_column(String(300), default="")
+    # Optional circle to warn besides the region codes (CAP <circle>).
+    circle_lat: Mapped[float | None]
+    circle_lon: Mapped[float | None]
+    circle_radius_km: Mapped[float | None]
     web_link: Mapped[str] = mapped_column(String(500), default="")
     contact: Mapped[str] = mapped_column(String(300), default="")
 

@@ -167,6 +167,7 @@ def validate_content(payload: Any, languages: list[str], required_languages: lis
         "reference": _reference(check, check.section("reference", payload.get("reference"))),
         "samples": _samples(check, check.section("samples", payload.get("samples"))),
         "areas": _areas(check, payload.get("areas")),
+        "circle": _circle(check, payload.get("circle")),
         "area_description": check.text("area_description", payload.get("area_description"), 300),
         "texts": _texts(check, payload.get("texts"), languages, required_languages),
         "web_link": _link(check, payload.get("web_link")),
@@ -268,6 +269,21 @@ def _areas(check: _Checker, value: Any) -> list[str]:
         elif normalised not in codes:
             codes.append(normalised)
     return codes
+
+
+def _circle(check: _Checker, value: Any) -> dict[str, float] | None:
+    if value in (None, "", {}):
+        return None
+    circle = check.section("circle", value)
+    lat = check.number("circle.lat", circle.get("lat"), -90, 90)
+    lon = check.number("circle.lon", circle.get("lon"), -180, 180)
+    radius = check.number("circle.radius_km", circle.get("radius_km"), 0.1, 1000)
+    if lat is None or lon is None or radius is None:
+        for key in ("lat", "lon", "radius_km"):
+            if circle.get(key) in (None, ""):
+                check.fail(f"circle.{key}", "is required for a circle")
+        return None
+    return {"lat": lat, "lon": lon, "radius_km": radius}
 
 
 def _texts(check: _Checker, value: Any, languages: list[str], required: list[str]) -> dict[str, dict[str, str]]:

@@ -6,7 +6,8 @@ import enum
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -69,3 +70,19 @@ def render_migration_type(type_: str, obj: object, autogen_context: object) -> s
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    """SQLite leaves foreign keys off by default, and blocks readers during writes without WAL.
+
+    busy_timeout lets the web process, the scheduler and a worker share the file: a writer
+    waits for the lock instead of failing at once.
+    """
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 5000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()

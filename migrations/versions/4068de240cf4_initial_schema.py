@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: ed302eb0156f
+Revision ID: 4068de240cf4
 Revises: 
-Create Date: 2026-12-01 03:05:10.705569
+Create Date: 2026-12-01 03:07:51.292796
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ed302eb0156f'
+revision = '4068de240cf4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -30,6 +30,41 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_editors')),
     sa.UniqueConstraint('email', name=op.f('uq_editors_email'))
     )
+    op.create_table('subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('public_id', sa.String(length=32), nullable=False),
+    sa.Column('channel', sa.Enum('push', 'email', name='channel', native_enum=False, length=24), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('paused', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('accept_fallback', sa.Boolean(), nullable=False),
+    sa.Column('min_level_rank', sa.Integer(), nullable=False),
+    sa.Column('forms_mask', sa.Integer(), nullable=False),
+    sa.Column('substances_mask', sa.Integer(), nullable=False),
+    sa.Column('quiet_start', sa.Integer(), nullable=False),
+    sa.Column('quiet_end', sa.Integer(), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('digest', sa.Enum('off', 'daily', 'weekly', name='digest', native_enum=False, length=24), nullable=False),
+    sa.Column('digest_hour', sa.Integer(), nullable=False),
+    sa.Column('digest_weekday', sa.Integer(), nullable=False),
+    sa.Column('circle_lat', sa.Float(), nullable=True),
+    sa.Column('circle_lon', sa.Float(), nullable=True),
+    sa.Column('circle_radius_km', sa.Float(), nullable=True),
+    sa.Column('endpoint', sa.String(length=1024), nullable=True),
+    sa.Column('p256dh', sa.String(length=128), nullable=True),
+    sa.Column('auth', sa.String(length=64), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subscriptions')),
+    sa.UniqueConstraint('email', name=op.f('uq_subscriptions_email')),
+    sa.UniqueConstraint('endpoint', name=op.f('uq_subscriptions_endpoint')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_subscriptions_public_id'))
+    )
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.create_index('ix_subscriptions_matching', ['active', 'min_level_rank'], unique=False)
+
     op.create_table('alerts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('incident_key', sa.String(length=80), nullable=False),
@@ -54,6 +89,18 @@ def upgrade():
     )
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_editor_id'), ['editor_id'], unique=False)
+
+    op.create_table('subscription_areas',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('derived', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], name=op.f('fk_subscription_areas_subscription_id_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_subscription_areas')),
+    sa.UniqueConstraint('subscription_id', 'code', name=op.f('uq_subscription_areas_subscription_id'))
+    )
+    with op.batch_alter_table('subscription_areas', schema=None) as batch_op:
+        batch_op.create_index('ix_subscription_areas_code_subscription', ['code', 'subscription_id'], unique=False)
 
     op.create_table('alert_versions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -89,6 +136,9 @@ def upgrade():
     sa.Column('last_seen', sa.Date(), nullable=True),
     sa.Column('test_sites', sa.JSON(), nullable=False),
     sa.Column('area_description', sa.String(length=300), nullable=False),
+    sa.Column('circle_lat', sa.Float(), nullable=True),
+    sa.Column('circle_lon', sa.Float(), nullable=True),
+    sa.Column('circle_radius_km', sa.Float(), nullable=True),
     sa.Column('web_link', sa.String(length=500), nullable=False),
     sa.Column('contact', sa.String(length=300), nullable=False),
     sa.Column('withdrawal_reason', sa.Enum('no_longer_circulating', 'error', 'superseded', name='withdrawalreason', native_enum=False, length=24), nullable=True),
@@ -216,10 +266,18 @@ def downgrade():
         batch_op.drop_index('ix_alert_versions_state_expires')
 
     op.drop_table('alert_versions')
+    with op.batch_alter_table('subscription_areas', schema=None) as batch_op:
+        batch_op.drop_index('ix_subscription_areas_code_subscription')
+
+    op.drop_table('subscription_areas')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_editor_id'))
 
     op.drop_table('api_tokens')
     op.drop_table('alerts')
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_subscriptions_matching')
+
+    op.drop_table('subscriptions')
     op.drop_table('editors')
     # ### end Alembic commands ###
