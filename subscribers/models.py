@@ -69,6 +69,14 @@ class Subscription(Base):
     circle_lat: Mapped[float | None]
     circle_lon: Mapped[float | None]
     circle_radius_km: Mapped[float | None]
+    # The circle's centre as a unit vector and its angular radius's cosine and sine, derived
+    # from the three above (areas.set_circle), so SQL can test "circles meet" with plain
+    # arithmetic: SQLite has no trigonometry.
+    circle_x: Mapped[float | None]
+    circle_y: Mapped[float | None]
+    circle_z: Mapped[float | None]
+    circle_cos_r: Mapped[float | None]
+    circle_sin_r: Mapped[float | None]
 
     # Push channel.
     endpoint: Mapped[str | None] = mapped_column(String(1024), unique=True)

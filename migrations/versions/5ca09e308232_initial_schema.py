@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4068de240cf4
+Revision ID: 5ca09e308232
 Revises: 
-Create Date: 2026-12-01 03:07:51.292796
+Create Date: 2026-12-01 03:09:13.271909
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4068de240cf4'
+revision = '5ca09e308232'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -53,6 +53,11 @@ def upgrade():
     sa.Column('circle_lat', sa.Float(), nullable=True),
     sa.Column('circle_lon', sa.Float(), nullable=True),
     sa.Column('circle_radius_km', sa.Float(), nullable=True),
+    sa.Column('circle_x', sa.Float(), nullable=True),
+    sa.Column('circle_y', sa.Float(), nullable=True),
+    sa.Column('circle_z', sa.Float(), nullable=True),
+    sa.Column('circle_cos_r', sa.Float(), nullable=True),
+    sa.Column('circle_sin_r', sa.Float(), nullable=True),
     sa.Column('endpoint', sa.String(length=1024), nullable=True),
     sa.Column('p256dh', sa.String(length=128), nullable=True),
     sa.Column('auth', sa.String(length=64), nullable=True),
