@@ -160,8 +160,8 @@ def _circle(value: Any, errors: dict[str, str]) -> dict[str, float] | None:
     circle: dict[str, float] = {}
     for key, (low, high) in limits.items():
         try:
-            number = float(value.get(key))
-        except (TypeError, ValueError):
+            number = float(value[key])
+        except (KeyError, TypeError, ValueError):
             errors[f"circle.{key}"] = "must be a number"
             continue
         if not low <= number <= high:  # also false for NaN
