@@ -44,6 +44,18 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    # Email (subscribers/mailer.py): "console" writes .eml files for development, "smtp" sends.
+    "MAIL_BACKEND": "console",
+    "MAIL_CONSOLE_DIR": None,
+    "MAIL_FROM": "Signaal <signaal@example.org>",
+    "SMTP_HOST": "127.0.0.1",
+    "SMTP_PORT": 25,
+    "SMTP_TLS": "none",
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_TIMEOUT_SECONDS": 10,
+    # Email sign-up: how long a confirmation link stays valid.
+    "CONFIRM_TOKEN_HOURS": 48,
 }
 
 
