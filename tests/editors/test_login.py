@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,6 +17,12 @@ from ..helpers import LOGIN_PATH, csrf_from, login
 
 GENERIC = b"Wrong email or password."
 START = datetime(2025, 6, 1, 22, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def english(client: FlaskClient) -> None:
+    # The messages below are checked in English; the default language is Dutch.
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 def session_editor_id(client: FlaskClient) -> object:
