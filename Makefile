@@ -39,7 +39,7 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 # Compiled catalogues are build output, not source: made from translations/*/messages.po.
 translations: install
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d translations; fi
+		$(BIN)/pybabel -q compile -d translations; fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

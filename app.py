@@ -51,9 +51,11 @@ def _register_blueprints(app: Flask) -> None:
     from alerts.api import bp as alerts_api_bp
     from alerts.editor_views import bp as editor_bp
     from alerts.photo_views import bp as photos_bp
+    from alerts.public_views import bp as public_bp
     from editors.views import bp as auth_bp
     from regions.api import bp as regions_api_bp
 
+    app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(editor_bp)
     app.register_blueprint(regions_api_bp)
