@@ -1,0 +1,91 @@
+"""The public half of /api/v1/alerts: published alerts for apps, widgets and other services.
+
+No login and no token. Every answer is cacheable for a minute and carries an ETag, so a
+widget polling every few seconds costs a 304 most of the time.
+"""
+
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest, NotFound
+
+from regions import tree
+
+from . import queries
+from .api_json import histories, history_of, public_alert
+from .models import AlertVersion
+from .vocabulary import Level
+
+MAX_AGE_SECONDS = 60
+
+
+def list_alerts() -> Response:
+    """GET /api/v1/alerts?level_min=&lang=&area=: the active alerts, most severe first."""
+    level_min = _level_param()
+    languages = _languages_param()
+    area = _area_param()
+    versions = [
+        v
+        for v in queries.active_versions()
+        if Level(v.level).rank >= level_min.rank and (area is None or covers(v, area))
+    ]
+    history = histories(v.alert_id for v in versions)
+    body = {"alerts": [public_alert(v, history[v.alert_id], languages) for v in versions]}
+    return _cacheable(jsonify(body))
+
+
+def get_alert(alert_id: int) -> Response:
+    """GET /api/v1/alerts/<id>: the newest published version, active or not (a withdrawal too)."""
+    languages = _languages_param()
+    version = queries.public_version(alert_id)
+    if version is None:
+        # The same answer for "never existed" and "only drafts so far": drafts stay unseen.
+        raise NotFound("no published alert with this id")
+    return _cacheable(jsonify(public_alert(version, history_of(version.alert), languages)))
+
+
+def covers(version: AlertVersion, area: str) -> bool:
+    """Whether an alert warns the area asked for.
+
+    Exact codes for now. This is the one place to widen to the region tree later (an alert
+    for NL also covering NL-NH, and one for a municipality showing under its province).
+    """
+    return area in version.area_codes
+
+
+def _cacheable(response: Response) -> Response:
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE_SECONDS
+    # A hash of the body: identical answers get identical tags on every worker process.
+    response.add_etag()
+    # Turns the response into a body-less 304 in place when If-None-Match names this tag.
+    response.make_conditional(request)
+    return response
+
+
+def _level_param() -> Level:
+    value = request.args.get("level_min", "").strip().lower()
+    if not value:
+        return Level.INFO
+    if value not in tuple(Level):
+        raise BadRequest(f"level_min must be one of: {', '.join(Level)}")
+    return Level(value)
+
+
+def _languages_param() -> list[str] | None:
+    value = request.args.get("lang", "").strip().lower()
+    if not value:
+        return None
+    languages: list[str] = current_app.config["LANGUAGES"]
+    if value not in languages:
+        raise BadRequest(f"lang must be one of: {', '.join(languages)}")
+    return [value]
+
+
+def _area_param() -> str | None:
+    value = request.args.get("area", "").strip()
+    if not value:
+        return None
+    if not tree.is_known(value):
+        raise BadRequest(f"unknown region {value[:20]!r}; use a code such as NL or NL-NH")
+    return tree.normalise(value)
