@@ -21,7 +21,7 @@ from core.db import db
 from core.extensions import csrf
 
 from .models import ApiToken, Editor, Role
-from .passwords import hash_password, needs_rehash, verify_dummy, verify_password
+from .passwords import needs_rehash, upgraded_hash, verify_dummy, verify_password
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -102,7 +102,7 @@ def authenticate(email: str, password: str) -> Editor | None:
     editor.failed_logins = 0
     editor.locked_until = None
     if needs_rehash(editor.password_hash):
-        editor.password_hash = hash_password(password)
+        editor.password_hash = upgraded_hash(password)
     db.session.commit()
     return editor
 
