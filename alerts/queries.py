@@ -11,7 +11,7 @@ from core.clock import now
 from core.db import db
 
 from .models import Alert, AlertVersion
-from .vocabulary import Level, MsgType, State
+from .vocabulary import Level, MsgType, State, Status
 
 _WITH_PARTS = (
     selectinload(AlertVersion.texts),
@@ -36,6 +36,8 @@ def active_versions() -> list[AlertVersion]:
         .where(
             AlertVersion.state == State.PUBLISHED,
             AlertVersion.msg_type != MsgType.CANCEL,
+            # Test and exercise messages are for the people running the system, not the public.
+            AlertVersion.status == Status.ACTUAL,
             AlertVersion.effective <= moment,
             AlertVersion.expires > moment,
         )

@@ -1,6 +1,7 @@
 """Who gets an alert: the rule as a pure function, and the same rule as one SQL statement.
 
 The rule, for a published alert version and a subscription:
+0. the alert is an actual message (test and exercise messages go to nobody);
 1. the subscription is active (email confirmed) and not paused;
 2. the alert's level is at least the subscriber's minimum;
 3. forms and substance groups, where the subscriber chose any, overlap the alert's —
@@ -19,10 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from alerts.models import AlertVersion
-from alerts.vocabulary import Level
+from alerts.vocabulary import Level, Status
 
 from .areas import CircleVector, alert_circle, alert_codes_reaching, circle_vectors_meet, subscription_circle
 from .interests import form_bit, substance_bits
@@ -42,6 +43,8 @@ def matches(version: AlertVersion, subscription: Subscription) -> Decision:
     """Whether this subscription gets this alert version, with the reasons why not (or why)."""
     refusals: list[str] = []
     level = Level(version.level)
+    if version.status != Status.ACTUAL:
+        refusals.append(f"a {version.status} message goes to no subscriber")
     if not subscription.active or subscription.paused:
         refusals.append("the subscription is not active (unconfirmed or paused)")
     if level.rank < subscription.min_level_rank:
@@ -79,6 +82,8 @@ def matching_ids(version: AlertVersion) -> Select[tuple[int]]:
     """One statement selecting the id of every matching subscription (for INSERT … SELECT)."""
     level = Level(version.level)
     s = Subscription
+    if version.status != Status.ACTUAL:
+        return select(s.id).where(false())
     conditions = [
         s.active == true(),
         s.paused == False,  # noqa: E712 (SQL comparison, not Python truthiness)

@@ -24,5 +24,5 @@ def test_demo_load_is_idempotent_and_prints_the_login(app: Flask) -> None:
     assert db.session.scalar(select(func.count()).select_from(Alert)) == 5
     assert db.session.scalar(select(func.count()).select_from(Editor)) == 2
     active = active_versions()
-    assert [v.alert.incident_key for v in active][0] == "demo-audi-300mg"  # the red alert comes first
+    assert active[0].alert.incident_key == "demo-audi-300mg"  # the red alert comes first
     assert len(active) == 4

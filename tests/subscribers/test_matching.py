@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from alerts.models import AlertArea, AlertComponent, AlertText, AlertVersion
-from alerts.vocabulary import FORMS, Level
+from alerts.vocabulary import FORMS, Level, Status
 from core.clock import now
 from core.db import db
 from subscribers.areas import set_areas
@@ -33,11 +33,18 @@ def make_alert(
     sold_as: str = "XTC",
     languages: tuple[str, ...] = ("nl", "en"),
     circle: tuple[float, float, float] | None = None,
+    status: str = "actual",
 ) -> AlertVersion:
     """An alert version in memory: matching needs no stored alert."""
     moment = now()
     version = AlertVersion(
-        number=1, level=Level(level), form=form, sold_as=sold_as, effective=moment, expires=moment + timedelta(days=1)
+        number=1,
+        status=Status(status),
+        level=Level(level),
+        form=form,
+        sold_as=sold_as,
+        effective=moment,
+        expires=moment + timedelta(days=1),
     )
     version.texts = [AlertText(lang=lang, headline="h", push_text="p") for lang in languages]
     version.components = [AlertComponent(substance=name) for name in substances]
@@ -149,6 +156,7 @@ alerts = st.fixed_dictionaries(
         "substances": st.lists(st.sampled_from(["MDMA", "cocaine", "3-MMC", "DOC", "ketamine"]), max_size=3).map(tuple),
         "sold_as": st.sampled_from(["XTC", "cocaine", "2C-B", ""]),
         "languages": st.sampled_from([("nl", "en"), ("nl", "en", "de"), ("en",)]),
+        "status": st.sampled_from(["actual", "actual", "actual", "test"]),
     }
 )
 
