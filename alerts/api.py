@@ -17,10 +17,10 @@ from editors.auth import api_actor, token_required
 
 from . import api_public, lifecycle
 from .api_json import absolute, editor_alert, photo_json
-from .api_request import CONTENT_KEYS, MULTIPART_OVERHEAD_BYTES, json_body, limit, only, text
+from .api_request import MULTIPART_OVERHEAD_BYTES, json_body, limit, only, text
 from .models import Alert, AlertPhoto
 from .photos import PhotoError
-from .schema import ValidationError
+from .schema import CONTENT_KEYS, ValidationError
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/api/v1/alerts")
 csrf.exempt(bp)

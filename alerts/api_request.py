@@ -21,29 +21,6 @@ JSON_MAX_BYTES = 1024 * 1024
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # The top-level keys of schema.validate_content. validate_content ignores other keys, and in
 # an API that would drop a misspelt field without a word (tests check this against content_of).
-CONTENT_KEYS = frozenset(
-    {
-        "level",
-        "status",
-        "urgency",
-        "certainty",
-        "response_type",
-        "risk_reasons",
-        "effective",
-        "expires",
-        "publish_at",
-        "product",
-        "components",
-        "reference",
-        "samples",
-        "areas",
-        "circle",
-        "area_description",
-        "texts",
-        "web_link",
-        "contact",
-    }
-)
 
 
 def json_body(required: bool = True) -> dict[str, Any]:

@@ -46,6 +46,16 @@ PRODUCT_LIMITS = {
 }
 
 
+# Every top-level key of the content shape: what validate_content reads and content_of writes.
+CONTENT_KEYS = frozenset(
+    {
+        "level", "status", "urgency", "certainty", "response_type", "risk_reasons",
+        "effective", "expires", "publish_at", "product", "components", "reference", "samples",
+        "areas", "circle", "area_description", "texts", "web_link", "contact",
+    }
+)  # fmt: skip
+
+
 class ValidationError(ValueError):
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))

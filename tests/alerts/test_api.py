@@ -8,9 +8,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from alerts.api_request import CONTENT_KEYS
 from alerts.content import content_of
 from alerts.models import AlertVersion
+from alerts.schema import CONTENT_KEYS
 from core.db import db
 from tests.alert_payloads import audi_payload
 
