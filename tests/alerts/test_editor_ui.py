@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,9 @@ from werkzeug.test import TestResponse
 
 from alerts import lifecycle
 from alerts.audit import AuditEntry
+from alerts.editor_forms import form_from_content, payload_from_form
 from alerts.models import Alert, AlertPhoto, AlertVersion
+from alerts.schema import validate_content
 from alerts.vocabulary import MsgType, State
 from core import clock
 from core.db import db
@@ -346,3 +349,17 @@ def test_times_are_read_and_shown_in_amsterdam_time_across_summer_time(people: t
 def test_anonymous_visitors_are_sent_to_login(client: FlaskClient) -> None:
     response = client.get("/editor/alerts/new")
     assert response.status_code == 302 and response.headers["Location"].startswith("/editor/login")
+
+
+def test_the_form_gives_back_exactly_the_content_it_was_filled_from(app: Flask) -> None:
+    payload = audi_payload(publish_at="2026-03-29T02:30:00+02:00")  # the night summer time starts
+    payload["components"].append(
+        {"substance": "caffeine", "amount": None, "unit": "mg", "expected": False, "quantified": False}
+    )
+    languages = app.config["LANGUAGES"]
+    clean = validate_content(payload, languages, languages)
+    clean["effective"] = clean["effective"].replace(second=0, microsecond=0)  # the form has minutes
+    clean["expires"] = clean["expires"].replace(second=0, microsecond=0)
+    values = form_from_content(json.loads(json.dumps(clean, default=str)))
+    again = validate_content(payload_from_form(values, languages).payload, languages, languages)
+    assert again == clean
