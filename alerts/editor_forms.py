@@ -15,13 +15,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
 
+from core.i18n import DISPLAY_TIMEZONE
+
 from .schema import PRODUCT_LIMITS, TEXT_LIMITS
 
-EDITOR_ZONE = ZoneInfo("Europe/Amsterdam")
+# The same zone the public pages show times in.
+EDITOR_ZONE = DISPLAY_TIMEZONE
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 MOMENT_FIELDS = ("effective", "expires", "publish_at")
 CHOICE_FIELDS = ("level", "status", "urgency", "certainty", "response_type")
