@@ -54,11 +54,13 @@ def _register_blueprints(app: Flask) -> None:
     from alerts.public_views import bp as public_bp
     from editors.views import bp as auth_bp
     from regions.api import bp as regions_api_bp
+    from subscribers.selfservice import bp as selfservice_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(editor_bp)
     app.register_blueprint(regions_api_bp)
+    app.register_blueprint(selfservice_bp)
     app.register_blueprint(photos_bp)
     app.register_blueprint(alerts_api_bp)
 

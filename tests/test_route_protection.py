@@ -23,6 +23,7 @@ PUBLIC_PREFIXES = (
     "public.",  # public alert pages
     "photos.",  # alert photos
     "regions_api.",  # region lookups for the subscribe form
+    "selfservice.",  # email sign-up, confirm, manage and unsubscribe links (the signed token is the key)
 )
 # Endpoints public for reading only (GET/HEAD): their other methods must still be refused.
 # The public alert API's read endpoints belong here by exact name, e.g. "alerts_api.list_alerts".
