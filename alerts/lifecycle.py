@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from core.clock import now
 from core.db import db
+from delivery.planner import plan as plan_deliveries
 from editors.models import Editor, Role
 
 from . import audit
@@ -255,6 +256,9 @@ def _make_public(version: AlertVersion, actor: Editor | None) -> None:
     version.state = State.PUBLISHED
     version.published_at = now()
     version.published_by_id = actor.id if actor else None
+    db.session.flush()
+    # The outbox rows are written in this same transaction: published means queued for sending.
+    plan_deliveries(version)
 
 
 def _start_update(alert: Alert, actor: Editor) -> AlertVersion:

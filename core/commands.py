@@ -27,6 +27,11 @@ def register(app: Flask, jobs: JobList) -> None:
         if web.config["SCHEDULER_IN_WEB"]:
             start_background(web, jobs(web))
             click.echo("scheduler: running inside the web process")
+        if web.config["DELIVERY_IN_WEB"]:
+            from delivery.worker import start_in_background
+
+            start_in_background(web)
+            click.echo("delivery: one worker running inside the web process")
         click.echo(f"Signaal is serving on http://{host}:{port}/")
         run_simple(host, port, web, threaded=True, use_reloader=False)
 

@@ -35,6 +35,10 @@ def _base_config(database_url: str, tmp: Path) -> dict[str, Any]:
         "SECRET_KEY": "test-secret-key-not-for-production",
         "UPLOAD_DIR": str(tmp / "photos"),
         "SCHEDULER_IN_WEB": False,
+        "DELIVERY_IN_WEB": False,
+        # Tests of the real channels choose them; everything else records what it would send.
+        "DELIVERY_PUSH_BACKEND": "recording",
+        "DELIVERY_EMAIL_BACKEND": "recording",
         "PUBLIC_URL": "https://signaal.test",
     }
 

@@ -1,0 +1,105 @@
+"""The worker: claim a batch, prepare it, send it per channel, record the outcome, repeat.
+
+At-least-once: a worker that dies mid-batch leaves its rows leased; when the lease ends
+another worker takes them over, so a subscriber gets at most one batch's worth of duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections import defaultdict
+from datetime import timedelta
+
+from flask import Flask
+
+from core.clock import now
+from core.db import db
+from subscribers.models import Channel
+
+from . import claims, wakeup
+from .channels import Job, Outcome, Result, Sender, make_sender
+from .prepare import prepare
+
+log = logging.getLogger(__name__)
+SENDER_CRASH_BACKOFF = timedelta(seconds=30)
+
+
+class Worker:
+    def __init__(self, app: Flask, worker_id: str | None = None) -> None:
+        self.app = app
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.batch_size: int = app.config["DELIVERY_BATCH_SIZE"]
+        self.lease = timedelta(seconds=app.config["DELIVERY_LEASE_SECONDS"])
+        self._senders: dict[Channel, Sender] = {}
+
+    def sender(self, channel: Channel) -> Sender:
+        if channel not in self._senders:
+            self._senders[channel] = make_sender(self.app, channel)
+        return self._senders[channel]
+
+    def run_once(self) -> int:
+        """Handle one batch; the number of rows claimed (0 when nothing was due)."""
+        with self.app.app_context():
+            try:
+                rows = claims.claim(self.worker_id, self.batch_size, self.lease)
+                if not rows:
+                    return 0
+                plan = prepare(rows)
+                db.session.rollback()  # end the read transaction before any network I/O
+                results = self._send(plan.jobs)
+                claims.record(results, plan.reschedules, plan.drops, plan.expiry)
+                return len(rows)
+            finally:
+                db.session.remove()
+
+    def _send(self, jobs: list[Job]) -> list[Result]:
+        by_channel: dict[Channel, list[Job]] = defaultdict(list)
+        for job in jobs:
+            by_channel[job.recipient.channel].append(job)
+        results: list[Result] = []
+        for channel, channel_jobs in by_channel.items():
+            try:
+                results += self.sender(channel).send(channel_jobs)
+            except Exception:
+                # A broken channel must not lose the batch: every row goes back for a retry.
+                log.exception("%s sender failed; its %d rows will be retried", channel.value, len(channel_jobs))
+                results += [
+                    Result(row, Outcome.RETRY, "sender crashed", retry_at=now() + SENDER_CRASH_BACKOFF)
+                    for job in channel_jobs
+                    for row in job.delivery_ids
+                ]
+        return results
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set; idle, wait for a wake-up or the poll interval."""
+        poll = float(self.app.config["DELIVERY_POLL_SECONDS"])
+        listener = wakeup.listener_for(self.app)
+        log.info("delivery worker %s started", self.worker_id)
+        try:
+            while not stop.is_set():
+                try:
+                    busy = self.run_once() > 0
+                except Exception:
+                    log.exception("delivery batch failed; its rows return when their lease ends")
+                    busy = False
+                if not busy:
+                    listener.wait(poll)
+        finally:
+            listener.close()
+            self.close()
+
+    def close(self) -> None:
+        for sender in self._senders.values():
+            sender.close()
+        self._senders.clear()
+
+
+def start_in_background(app: Flask) -> tuple[threading.Thread, threading.Event]:
+    """The embedded default: one worker thread inside the web process."""
+    stop = threading.Event()
+    thread = threading.Thread(target=Worker(app).run, args=(stop,), name="delivery-worker", daemon=True)
+    thread.start()
+    return thread, stop
