@@ -48,8 +48,20 @@ class NotAllowed(WorkflowError):
 
 def create_alert(payload: Any, actor: Editor, incident_key: str | None = None) -> Alert:
     _require(actor, Role.EDITOR)
-    clean = _validate(payload)
-    key = _incident_key(incident_key)
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    key = ""
+    # Check the content and the key together, so a form shows every problem at once.
+    for check in ("content", "key"):
+        try:
+            if check == "content":
+                clean = _validate(payload)
+            else:
+                key = _incident_key(incident_key)
+        except ValidationError as error:
+            errors.update(error.errors)
+    if errors:
+        raise ValidationError(errors)
     alert = Alert(incident_key=key, created_by_id=actor.id)
     version = AlertVersion(number=1, msg_type=MsgType.ALERT, author_id=actor.id, updated_by_id=actor.id)
     apply_content(version, clean)

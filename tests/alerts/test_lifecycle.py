@@ -249,3 +249,10 @@ def test_photo_with_bad_side_or_markup_is_refused_before_storing(app: Flask, peo
     assert set(caught.value.errors) == {"side", "alt_en"}
     upload_dir = Path(app.config["UPLOAD_DIR"])
     assert not upload_dir.exists() or not any(upload_dir.iterdir())
+
+
+def test_bad_key_and_bad_content_are_reported_together(people: tuple[Editor, Editor]) -> None:
+    writer, _ = people
+    with pytest.raises(ValidationError) as caught:
+        lifecycle.create_alert(audi_payload(areas=["XX-NOPE"]), writer, incident_key="Not A Key!")
+    assert set(caught.value.errors) == {"areas", "incident_key"}
