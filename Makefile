@@ -9,6 +9,7 @@ FLASK := $(BIN)/flask --app app
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load
+	$(FLASK) vapid generate --if-missing
 	$(FLASK) serve
 
 test: install-dev translations lint

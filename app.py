@@ -54,13 +54,17 @@ def _register_blueprints(app: Flask) -> None:
     from alerts.public_views import bp as public_bp
     from editors.views import bp as auth_bp
     from regions.api import bp as regions_api_bp
+    from subscribers.push_api import bp as push_api_bp
     from subscribers.selfservice import bp as selfservice_bp
+    from subscribers.subscribe_views import bp as subscribe_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(editor_bp)
     app.register_blueprint(regions_api_bp)
     app.register_blueprint(selfservice_bp)
+    app.register_blueprint(push_api_bp)
+    app.register_blueprint(subscribe_bp)
     app.register_blueprint(photos_bp)
     app.register_blueprint(alerts_api_bp)
 
@@ -77,7 +81,9 @@ def _register_cli(app: Flask) -> None:
     from alerts.demo import demo_cli
     from core import commands
     from editors.cli import editors_cli
+    from subscribers.vapid_cli import vapid_cli
 
     commands.register(app, periodic_jobs)
     app.cli.add_command(editors_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(vapid_cli)

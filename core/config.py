@@ -35,6 +35,20 @@ DEFAULTS: dict[str, Any] = {
     # Scheduler: in the web process for the embedded default, else `flask scheduler`.
     "SCHEDULER_IN_WEB": True,
     "SCHEDULER_INTERVAL_SECONDS": 10,
+    # Web push (subscribers/vapid.py, subscribers/endpoints.py). Keys from config win over VAPID_FILE.
+    "VAPID_PRIVATE_KEY": None,
+    "VAPID_PUBLIC_KEY": None,
+    "VAPID_SUBJECT": None,
+    "VAPID_FILE": None,
+    "PUSH_ALLOWED_HOSTS": [
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "*.push.services.mozilla.com",
+        "*.notify.windows.com",
+        "web.push.apple.com",
+        "*.push.apple.com",
+    ],
+    "PUSH_ALLOW_PRIVATE_ENDPOINTS": False,
     # Login protection.
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",

@@ -23,6 +23,8 @@ PUBLIC_PREFIXES = (
     "public.",  # public alert pages
     "photos.",  # alert photos
     "regions_api.",  # region lookups for the subscribe form
+    "subscribe.",  # the subscribe page
+    "push_api.",  # web push sign-up (the endpoint and manage token are the credentials), /sw.js
     "selfservice.",  # email sign-up, confirm, manage and unsubscribe links (the signed token is the key)
 )
 # Endpoints public for reading only (GET/HEAD): their other methods must still be refused.
