@@ -39,6 +39,7 @@ from core import clock
 log = logging.getLogger(__name__)
 
 TLS_MODES = ("none", "starttls", "ssl")
+MAX_LINE = 998  # RFC 5322's hard limit on a line, CRLF not counted
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,18 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(mail.text)
-    message.add_alternative(mail.html, subtype="html")
+    message.set_content(mail.text, cte=_transfer_encoding(mail.text))
+    message.add_alternative(mail.html, subtype="html", cte=_transfer_encoding(mail.html))
     return message
+
+
+def _transfer_encoding(body: str) -> str | None:
+    """7bit for plain ASCII, so links stay whole in the raw message (a newcomer reads the console
+    backend's .eml files in a text editor); quoted-printable would cut them every 76 characters.
+    Anything else is left to the library's choice."""
+    if body.isascii() and all(len(line) <= MAX_LINE for line in body.splitlines()):
+        return "7bit"
+    return None
 
 
 def sender_domain(sender: str) -> str:

@@ -135,7 +135,8 @@ def test_the_console_backend_writes_eml_files_and_logs_no_address(
     with caplog.at_level(logging.WARNING, logger="subscribers.mailer"):
         mailer.send(MAIL)
     [written] = list((tmp_path / "mail").glob("*.eml"))
-    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in written.read_bytes()
+    raw = written.read_bytes()
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw
     assert str(written) in caplog.text and "nothing was sent" in caplog.text
     assert "jan@example.org" not in caplog.text
 
@@ -152,3 +153,9 @@ def test_the_backend_comes_from_the_config(mail_app: Flask, smtp_server: SmtpSer
     mail_app.config["MAIL_BACKEND"] = "pigeon"
     with pytest.raises(MailSetupError, match="MAIL_BACKEND"):
         current_mailer()
+
+
+def test_links_stay_whole_in_the_raw_message() -> None:
+    url = "http://127.0.0.1:5000/subscribe/confirm/" + "A" * 90  # as long as a real confirmation link
+    raw = build_message(Mail("jan@example.org", "s", f"Open:\n{url}\n", f'<a href="{url}">{url}</a>'), "x@y.org")
+    assert raw.as_bytes().count(url.encode()) == 3  # once in the text part, twice in the HTML part
