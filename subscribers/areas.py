@@ -104,7 +104,16 @@ def alert_codes_reaching(version: AlertVersion) -> frozenset[str]:
 
 def set_areas(subscription: Subscription, codes: list[str], circle: tuple[float, float, float] | None) -> None:
     """Replace the subscriber's regions and circle; the circle adds derived leaf regions."""
-    rows = {code: SubscriptionArea(code=code, derived=False) for code in codes}
+    # Reuse rows for codes that stay: replacing them would insert before deleting and trip the
+    # unique (subscription, code) constraint.
+    existing = {area.code: area for area in subscription.areas}
+
+    def row(code: str, derived: bool) -> SubscriptionArea:
+        area = existing.get(code) or SubscriptionArea(code=code)
+        area.derived = derived
+        return area
+
+    rows = {code: row(code, False) for code in codes}
     if circle is None:
         subscription.circle_lat = subscription.circle_lon = subscription.circle_radius_km = None
         subscription.circle_x = subscription.circle_y = subscription.circle_z = None
@@ -116,5 +125,6 @@ def set_areas(subscription: Subscription, codes: list[str], circle: tuple[float,
         subscription.circle_x, subscription.circle_y, subscription.circle_z = vector.x, vector.y, vector.z
         subscription.circle_cos_r, subscription.circle_sin_r = vector.cos_r, vector.sin_r
         for code in circle_leaves(lat, lon, radius):
-            rows.setdefault(code, SubscriptionArea(code=code, derived=True))
+            if code not in rows:
+                rows[code] = row(code, True)
     subscription.areas = list(rows.values())

@@ -78,3 +78,15 @@ def test_form_fields_become_the_json_shape() -> None:
     clean = validate_preferences(from_form(form), LANGUAGES)
     assert clean["areas"] == ["NL-NH", "GM0363"] and clean["quiet_start"] == 23 * 60
     assert clean["accept_fallback"] is False  # an unticked checkbox
+
+
+def test_changing_preferences_of_a_stored_subscription_keeps_shared_regions(app: object) -> None:
+    from core.db import db
+
+    subscription = Subscription(channel=Channel.PUSH, public_id="y", endpoint="https://push.example/1")
+    apply_preferences(subscription, validate_preferences({**FULL, "circle": None}, LANGUAGES))
+    db.session.add(subscription)
+    db.session.commit()
+    apply_preferences(subscription, validate_preferences({**FULL, "areas": ["GM0363", "NL-UT"]}, LANGUAGES))
+    db.session.commit()
+    assert preferences_of(subscription)["areas"] == ["GM0363", "NL-UT"]
