@@ -79,7 +79,7 @@ def sign_up(address: str, preferences: dict[str, Any]) -> None:
     if subscription is None:
         subscription = Subscription(public_id=new_public_id(), channel=Channel.EMAIL, email=address, active=False)
         db.session.add(subscription)
-    replace_preferences(subscription, preferences)
+    apply_preferences(subscription, preferences)
     try:
         db.session.commit()
     except IntegrityError:
@@ -88,7 +88,7 @@ def sign_up(address: str, preferences: dict[str, Any]) -> None:
         subscription = _by_address(address)
         if subscription is None or subscription.confirmed_at is not None:
             raise
-        replace_preferences(subscription, preferences)
+        apply_preferences(subscription, preferences)
         db.session.commit()
         created = False
     try:
@@ -99,19 +99,6 @@ def sign_up(address: str, preferences: dict[str, Any]) -> None:
             db.session.delete(subscription)
             db.session.commit()
         raise
-
-
-def replace_preferences(subscription: Subscription, preferences: dict[str, Any]) -> None:
-    """apply_preferences for a row that may already have areas.
-
-    Emptying the areas first and flushing deletes the old area rows before the new ones are
-    inserted; otherwise the unit of work inserts first and a region chosen again collides
-    with its old row on the (subscription_id, code) unique constraint.
-    """
-    if subscription.id is not None:
-        subscription.areas = []
-        db.session.flush()
-    apply_preferences(subscription, preferences)
 
 
 def confirm(subscription: Subscription) -> None:

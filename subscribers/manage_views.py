@@ -29,10 +29,10 @@ from core import clock
 from core.db import db
 from core.extensions import csrf
 
-from .email_signup import mask_address, replace_preferences
+from .email_signup import mask_address
 from .models import Channel, Subscription
 from .preference_form import form_context, form_values
-from .preferences import from_form, preferences_of, validate_preferences
+from .preferences import apply_preferences, from_form, preferences_of, validate_preferences
 from .tokens import public_id_from_unsubscribe_token, subscription_from_manage_token
 
 bp = Blueprint("manage", __name__)
@@ -67,7 +67,7 @@ def save(token: str) -> ResponseReturnValue:
         clean = validate_preferences(from_form(request.form), current_app.config["LANGUAGES"])
     except ValidationError as error:
         return _manage_page(subscription, token, request.form, error.errors), 422
-    replace_preferences(subscription, clean)
+    apply_preferences(subscription, clean)
     db.session.commit()
     flash(_("Your choices are saved."), "info")
     return redirect(url_for(".page", token=token), 303)
