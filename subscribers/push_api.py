@@ -34,6 +34,7 @@ from core.db import db
 from core.extensions import csrf
 
 from .endpoints import PushSubscriptionInfo, validate_subscription
+from .mails import manage_url
 from .models import Channel, Subscription
 from .preferences import apply_preferences, preferences_of, validate_preferences
 from .tokens import manage_token, new_public_id, subscription_from_manage_token
@@ -216,12 +217,10 @@ def _upsert(info: PushSubscriptionInfo, clean: dict[str, Any]) -> tuple[Subscrip
 
 
 def _token_response(subscription: Subscription, status: int) -> tuple[Response, int]:
-    token = manage_token(subscription)
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
     response = jsonify(
         {
-            "manage_token": token,
-            "manage_url": f"{base}/manage/{token}",
+            "manage_token": manage_token(subscription),
+            "manage_url": manage_url(subscription),  # the same link the mails carry
             "preferences": preferences_of(subscription),
         }
     )
