@@ -202,11 +202,6 @@ def _upsert(info: PushSubscriptionInfo, clean: dict[str, Any]) -> tuple[Subscrip
     if subscription is None:
         subscription = Subscription(public_id=new_public_id(), channel=Channel.PUSH, endpoint=info.endpoint)
         db.session.add(subscription)
-    else:
-        # Old area rows go first: the new list may hold the same codes, and SQLAlchemy would
-        # otherwise insert them before deleting the old ones (unique subscription_id, code).
-        subscription.areas = []
-        db.session.flush()
     subscription.p256dh, subscription.auth = info.p256dh, info.auth
     # Pressing "turn on" is consent enough: the browser asked for permission. confirmed_at
     # records the last time the browser vouched for the endpoint (age is the only sign of a
