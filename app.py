@@ -43,6 +43,7 @@ def _register_models() -> None:
     # Imported for their side effect of defining tables on db.metadata (Alembic sees them).
     import alerts.audit
     import alerts.models  # noqa: F401
+    import delivery.models  # noqa: F401
     import editors.models  # noqa: F401
     import subscribers.models  # noqa: F401
 
@@ -71,19 +72,22 @@ def _register_blueprints(app: Flask) -> None:
 
 def periodic_jobs(app: Flask) -> list[tuple[Job, int]]:
     """Every periodic job, in one list; the scheduler only fires them."""
-    from alerts.lifecycle import expire_due, publish_due
+    from alerts.sweeps import expire_due, publish_due
+    from delivery.claims import drop_stale
 
     every = app.config["SCHEDULER_INTERVAL_SECONDS"]
-    return [(publish_due, every), (expire_due, every)]
+    return [(publish_due, every), (expire_due, every), (drop_stale, every)]
 
 
 def _register_cli(app: Flask) -> None:
     from alerts.demo import demo_cli
     from core import commands
+    from delivery.cli import worker_command
     from editors.cli import editors_cli
     from subscribers.vapid_cli import vapid_cli
 
     commands.register(app, periodic_jobs)
     app.cli.add_command(editors_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(worker_command)
     app.cli.add_command(vapid_cli)

@@ -79,7 +79,7 @@ def edit(alert: Alert, payload: Any, actor: Editor, *, partial: bool = False) ->
     With partial=True, top-level keys missing from the payload keep their current values.
     """
     _require(actor, Role.EDITOR)
-    _lock(alert)
+    lock_alert(alert)
     version = alert.open_version
     if version is None:
         version = _start_update(alert, actor)
@@ -101,7 +101,7 @@ def edit(alert: Alert, payload: Any, actor: Editor, *, partial: bool = False) ->
 def start_update(alert: Alert, actor: Editor) -> AlertVersion:
     """Open a new draft that copies the published version; it will replace it when published."""
     _require(actor, Role.EDITOR)
-    _lock(alert)
+    lock_alert(alert)
     if alert.open_version is not None:
         raise WorkflowError("this alert already has a version in progress")
     version = _start_update(alert, actor)
@@ -115,7 +115,7 @@ def submit(alert: Alert, actor: Editor) -> AlertVersion:
     version = _open_in(alert, {State.DRAFT})
     _validate(content_of(version))  # drafts made before a rule changed must still pass now
     version.state, version.submitted_at, version.review_note = State.IN_REVIEW, now(), ""
-    return _done("submit", actor, version)
+    return commit_action("submit", actor, version)
 
 
 def send_back(alert: Alert, actor: Editor, note: str = "") -> AlertVersion:
@@ -124,7 +124,7 @@ def send_back(alert: Alert, actor: Editor, note: str = "") -> AlertVersion:
     version = _open_in(alert, {State.IN_REVIEW, State.APPROVED, State.SCHEDULED})
     version.state, version.approved_by_id, version.approved_at = State.DRAFT, None, None
     version.review_note = note.strip()[:2000]
-    return _done("send_back", actor, version, note=version.review_note)
+    return commit_action("send_back", actor, version, note=version.review_note)
 
 
 def approve(alert: Alert, actor: Editor) -> AlertVersion:
@@ -136,7 +136,7 @@ def approve(alert: Alert, actor: Editor) -> AlertVersion:
     }:
         raise NotAllowed("four-eyes rule: someone other than its author or last editor must approve it")
     version.state, version.approved_by_id, version.approved_at = State.APPROVED, actor.id, now()
-    return _done("approve", actor, version)
+    return commit_action("approve", actor, version)
 
 
 def publish(alert: Alert, actor: Editor) -> AlertVersion:
@@ -147,9 +147,9 @@ def publish(alert: Alert, actor: Editor) -> AlertVersion:
         raise WorkflowError("this version has already expired; change its expiry first")
     if version.publish_at is not None and version.publish_at > now():
         version.state = State.SCHEDULED
-        return _done("schedule", actor, version, publish_at=version.publish_at.isoformat())
-    _make_public(version, actor)
-    return _done("publish", actor, version)
+        return commit_action("schedule", actor, version, publish_at=version.publish_at.isoformat())
+    make_public(version, actor)
+    return commit_action("publish", actor, version)
 
 
 def withdraw(alert: Alert, actor: Editor, reason: str, note: str = "") -> AlertVersion:
@@ -157,7 +157,7 @@ def withdraw(alert: Alert, actor: Editor, reason: str, note: str = "") -> AlertV
     _require(actor, Role.PUBLISHER)
     if reason not in tuple(WithdrawalReason):
         raise ValidationError({"reason": f"must be one of: {', '.join(WithdrawalReason)}"})
-    _lock(alert)
+    lock_alert(alert)
     active = [v for v in alert.versions if v.state == State.PUBLISHED and v.msg_type != MsgType.CANCEL]
     if not active:
         raise WorkflowError("only a published, unexpired alert can be withdrawn")
@@ -173,8 +173,8 @@ def withdraw(alert: Alert, actor: Editor, reason: str, note: str = "") -> AlertV
     # The cancel notice stays visible for a while so people who saw the alert learn it was withdrawn.
     cancel.effective, cancel.expires, cancel.publish_at = moment, moment + CANCEL_NOTICE, None
     cancel.approved_by_id, cancel.approved_at = actor.id, moment
-    _make_public(cancel, actor)
-    return _done("withdraw", actor, cancel, reason=reason)
+    make_public(cancel, actor)
+    return commit_action("withdraw", actor, cancel, reason=reason)
 
 
 def add_photo(
@@ -210,7 +210,7 @@ def add_photo(
     )
     version.photos.append(photo)
     version.updated_by_id = actor.id
-    _done("add_photo", actor, version, photo=stored.file_name)
+    commit_action("add_photo", actor, version, photo=stored.file_name)
     return photo
 
 
@@ -223,45 +223,13 @@ def remove_photo(alert: Alert, photo_id: int, actor: Editor) -> None:
         raise WorkflowError("this photo is not on the draft")
     version.photos.remove(photo)
     version.updated_by_id = actor.id
-    _done("remove_photo", actor, version, photo=photo.file_name)
-
-
-def publish_due() -> int:
-    """Publish scheduled versions whose time has come. Safe to run twice or in two processes."""
-    due = db.session.scalars(
-        select(AlertVersion.alert_id).where(AlertVersion.state == State.SCHEDULED, AlertVersion.publish_at <= now())
-    ).all()
-    published = 0
-    for alert_id in due:
-        alert = _lock(db.session.get_one(Alert, alert_id))
-        version = alert.open_version
-        if version is None or version.state != State.SCHEDULED:
-            db.session.rollback()  # another process got there first
-            continue
-        _make_public(version, None)
-        _done("publish", None, version, scheduled=True)
-        published += 1
-    return published
-
-
-def expire_due() -> int:
-    """Mark published versions past their expiry as expired. Idempotent."""
-    expired = db.session.scalars(
-        select(AlertVersion)
-        .where(AlertVersion.state == State.PUBLISHED, AlertVersion.expires <= now())
-        .with_for_update(skip_locked=True)
-    ).all()
-    for version in expired:
-        version.state = State.EXPIRED
-        audit.record("expire", None, alert_id=version.alert_id, version_id=version.id)
-    db.session.commit()
-    return len(expired)
+    commit_action("remove_photo", actor, version, photo=photo.file_name)
 
 
 # --- internals -------------------------------------------------------------------------
 
 
-def _make_public(version: AlertVersion, actor: Editor | None) -> None:
+def make_public(version: AlertVersion, actor: Editor | None) -> None:
     for other in version.alert.versions:
         if other is not version and other.state == State.PUBLISHED:
             other.state = State.WITHDRAWN if version.msg_type == MsgType.CANCEL else State.SUPERSEDED
@@ -299,7 +267,7 @@ def _copy(source: AlertVersion, alert: Alert, msg_type: MsgType, actor: Editor) 
 
 
 def _open_in(alert: Alert, states: set[State]) -> AlertVersion:
-    _lock(alert)
+    lock_alert(alert)
     version = alert.open_version
     if version is None or version.state not in states:
         current = version.state.value if version else "no version in progress"
@@ -308,14 +276,14 @@ def _open_in(alert: Alert, states: set[State]) -> AlertVersion:
     return version
 
 
-def _done(action: str, actor: Editor | None, version: AlertVersion, **detail: Any) -> AlertVersion:
+def commit_action(action: str, actor: Editor | None, version: AlertVersion, **detail: Any) -> AlertVersion:
     db.session.flush()
     audit.record(action, actor, alert_id=version.alert_id, version_id=version.id, number=version.number, **detail)
     db.session.commit()
     return version
 
 
-def _lock(alert: Alert) -> Alert:
+def lock_alert(alert: Alert) -> Alert:
     """Serialise actions on one alert across processes (row lock on PostgreSQL, file lock on SQLite)."""
     db.session.execute(select(Alert.id).where(Alert.id == alert.id).with_for_update())
     # What this session read before taking the lock may be stale: read it again under the lock.

@@ -30,11 +30,11 @@ def test_jobs_are_registered_and_run_in_an_app_context(app: Flask) -> None:
     add_jobs(scheduler, app, periodic_jobs(app))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {
-        "alerts.lifecycle.publish_due",
-        "alerts.lifecycle.expire_due",
+        "alerts.sweeps.publish_due",
+        "alerts.sweeps.expire_due",
         "delivery.claims.drop_stale",
     }
     clock.freeze(start + timedelta(minutes=6))
-    jobs["alerts.lifecycle.publish_due"].func()  # what the scheduler thread calls, context and all
+    jobs["alerts.sweeps.publish_due"].func()  # what the scheduler thread calls, context and all
     db.session.expire_all()  # the job ran in its own app context and session
     assert db.session.get_one(Alert, alert.id).latest.state == State.PUBLISHED

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from alerts import lifecycle
+from alerts import lifecycle, sweeps
 from alerts.audit import AuditEntry
 from alerts.models import Alert, AlertVersion
 from alerts.schema import ValidationError
@@ -166,10 +166,10 @@ def test_scheduled_publication_happens_once_when_due(people: tuple[Editor, Edito
     lifecycle.submit(alert, writer)
     lifecycle.approve(alert, chief)
     assert lifecycle.publish(alert, chief).state == State.SCHEDULED
-    assert lifecycle.publish_due() == 0
+    assert sweeps.publish_due() == 0
     clock.freeze(start + timedelta(hours=2, seconds=1))
-    assert lifecycle.publish_due() == 1
-    assert lifecycle.publish_due() == 0
+    assert sweeps.publish_due() == 1
+    assert sweeps.publish_due() == 0
     db.session.expire_all()
     assert alert.latest.state == State.PUBLISHED and alert.latest.published_by_id is None
     assert _actions(alert).count("publish") == 1
@@ -178,10 +178,10 @@ def test_scheduled_publication_happens_once_when_due(people: tuple[Editor, Edito
 def test_expiry_sweep_is_idempotent(people: tuple[Editor, Editor]) -> None:
     writer, chief = people
     alert = _published(writer, chief)
-    assert lifecycle.expire_due() == 0
+    assert sweeps.expire_due() == 0
     clock.freeze(alert.latest.expires + timedelta(seconds=1))
-    assert lifecycle.expire_due() == 1
-    assert lifecycle.expire_due() == 0
+    assert sweeps.expire_due() == 1
+    assert sweeps.expire_due() == 0
     assert alert.latest.state == State.EXPIRED and not alert.latest.is_active
 
 

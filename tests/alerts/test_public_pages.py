@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
-from alerts import lifecycle
+from alerts import lifecycle, sweeps
 from alerts.models import Alert
 from core import clock
 from core.db import db
@@ -187,7 +187,7 @@ def test_detail_of_an_expired_alert(client: FlaskClient, people: tuple[Editor, E
     clock.freeze(clock.now() + timedelta(days=31))
     page = _page(client, f"/alerts/{alert.id}")
     assert "This alert has expired." in page
-    lifecycle.expire_due()  # the sweep changes the state; the page says the same
+    sweeps.expire_due()  # the sweep changes the state; the page says the same
     assert "This alert has expired." in _page(client, f"/alerts/{alert.id}")
 
 
