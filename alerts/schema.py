@@ -7,14 +7,12 @@ Nothing is written until validation has passed, so bad input changes nothing.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import nh3
-
 from regions.tree import is_known
 
+from .field_checks import FieldChecker
 from .vocabulary import (
     FORMS,
     RISK_REASONS,
@@ -62,102 +60,9 @@ class ValidationError(ValueError):
         self.errors = errors
 
 
-class _Checker:
-    """Collects every error instead of stopping at the first, so a form shows them all at once."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, str] = {}
-
-    def fail(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, message)
-
-    def text(self, field: str, value: Any, limit: int, required: bool = False) -> str:
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            self.fail(field, "must be text")
-            return ""
-        value = value.strip()
-        if required and not value:
-            self.fail(field, "is required")
-        elif len(value) > limit:
-            self.fail(field, f"must be at most {limit} characters (is {len(value)})")
-        elif nh3.is_html(value):
-            # Editors write plain text; pages escape it. Markup here is a mistake or an attack.
-            self.fail(field, "must be plain text: HTML and scripts are not allowed")
-        return value
-
-    def choice(self, field: str, value: Any, options: tuple[str, ...], default: str | None = None) -> str:
-        if value in (None, "") and default is not None:
-            return default
-        if value not in options:
-            self.fail(field, f"must be one of: {', '.join(options)}")
-            return options[0]
-        return str(value)
-
-    def number(self, field: str, value: Any, minimum: float = 0, maximum: float = 1e7) -> float | None:
-        if value in (None, ""):
-            return None
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            self.fail(field, "must be a number")
-            return None
-        if number != number or not minimum <= number <= maximum:  # NaN is not equal to itself
-            self.fail(field, f"must be between {minimum:g} and {maximum:g}")
-            return None
-        return number
-
-    def moment(self, field: str, value: Any, required: bool = False) -> datetime | None:
-        if value in (None, ""):
-            if required:
-                self.fail(field, "is required")
-            return None
-        if isinstance(value, datetime):
-            parsed = value
-        else:
-            try:
-                parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-            except ValueError:
-                self.fail(field, "must be a date and time such as 2026-12-01T20:00:00+01:00")
-                return None
-        if parsed.tzinfo is None:
-            self.fail(field, "needs a time zone offset, such as +01:00 or Z")
-            return None
-        return parsed
-
-    def day(self, field: str, value: Any) -> date | None:
-        if value in (None, ""):
-            return None
-        try:
-            return value if isinstance(value, date) else date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(field, "must be a date such as 2026-11-28")
-            return None
-
-    def text_list(self, field: str, value: Any, limit: int, max_items: int = 20) -> list[str]:
-        if value in (None, ""):
-            return []
-        if isinstance(value, str):
-            value = [part for part in value.split(",")]
-        if not isinstance(value, list) or len(value) > max_items:
-            self.fail(field, f"must be a list of at most {max_items} items")
-            return []
-        items = [self.text(f"{field}[{i}]", item, limit) for i, item in enumerate(value)]
-        return [item for item in items if item]
-
-    def section(self, field: str, value: Any) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.fail(field, "must be an object")
-            return {}
-        return value
-
-
 def validate_content(payload: Any, languages: list[str], required_languages: list[str]) -> dict[str, Any]:
     """Check a whole alert content and return it cleaned; raise ValidationError otherwise."""
-    check = _Checker()
+    check = FieldChecker()
     if not isinstance(payload, dict):
         raise ValidationError({"": "the body must be a JSON object"})
     clean: dict[str, Any] = {
@@ -191,7 +96,7 @@ def validate_content(payload: Any, languages: list[str], required_languages: lis
     return clean
 
 
-def _risk_reasons(check: _Checker, value: Any) -> list[str]:
+def _risk_reasons(check: FieldChecker, value: Any) -> list[str]:
     if value in (None, ""):
         return []
     if not isinstance(value, list):
@@ -203,7 +108,7 @@ def _risk_reasons(check: _Checker, value: Any) -> list[str]:
     return [r for r in RISK_REASONS if r in value]
 
 
-def _product(check: _Checker, product: dict[str, Any]) -> dict[str, Any]:
+def _product(check: FieldChecker, product: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {"form": check.choice("product.form", product.get("form"), FORMS)}
     for key, limit in PRODUCT_LIMITS.items():
         clean[key] = check.text(f"product.{key}", product.get(key), limit)
@@ -216,7 +121,7 @@ def _product(check: _Checker, product: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _components(check: _Checker, value: Any) -> list[dict[str, Any]]:
+def _components(check: FieldChecker, value: Any) -> list[dict[str, Any]]:
     if value in (None, ""):
         return []
     if not isinstance(value, list) or len(value) > 20:
@@ -241,7 +146,7 @@ def _components(check: _Checker, value: Any) -> list[dict[str, Any]]:
     return result
 
 
-def _reference(check: _Checker, reference: dict[str, Any]) -> dict[str, Any]:
+def _reference(check: FieldChecker, reference: dict[str, Any]) -> dict[str, Any]:
     return {
         "substance": check.text("reference.substance", reference.get("substance"), 100),
         "amount": check.number("reference.amount", reference.get("amount"), 0, 1_000_000),
@@ -249,7 +154,7 @@ def _reference(check: _Checker, reference: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _samples(check: _Checker, samples: dict[str, Any]) -> dict[str, Any]:
+def _samples(check: FieldChecker, samples: dict[str, Any]) -> dict[str, Any]:
     count = check.number("samples.count", samples.get("count"), 0, 100_000)
     if count is not None and count != int(count):
         check.fail("samples.count", "must be a whole number")
@@ -265,7 +170,7 @@ def _samples(check: _Checker, samples: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _areas(check: _Checker, value: Any) -> list[str]:
+def _areas(check: FieldChecker, value: Any) -> list[str]:
     if isinstance(value, str):
         value = [part.strip() for part in value.replace("\n", ",").split(",") if part.strip()]
     if not isinstance(value, list) or not value:
@@ -281,7 +186,7 @@ def _areas(check: _Checker, value: Any) -> list[str]:
     return codes
 
 
-def _circle(check: _Checker, value: Any) -> dict[str, float] | None:
+def _circle(check: FieldChecker, value: Any) -> dict[str, float] | None:
     if value in (None, "", {}):
         return None
     circle = check.section("circle", value)
@@ -296,7 +201,7 @@ def _circle(check: _Checker, value: Any) -> dict[str, float] | None:
     return {"lat": lat, "lon": lon, "radius_km": radius}
 
 
-def _texts(check: _Checker, value: Any, languages: list[str], required: list[str]) -> dict[str, dict[str, str]]:
+def _texts(check: FieldChecker, value: Any, languages: list[str], required: list[str]) -> dict[str, dict[str, str]]:
     if not isinstance(value, dict):
         check.fail("texts", 'must be an object keyed by language, such as {"nl": {...}}')
         return {}
@@ -318,7 +223,7 @@ def _texts(check: _Checker, value: Any, languages: list[str], required: list[str
     return clean
 
 
-def _link(check: _Checker, value: Any) -> str:
+def _link(check: FieldChecker, value: Any) -> str:
     link = check.text("web_link", value, 500)
     if link:
         parts = urlsplit(link)
@@ -329,7 +234,7 @@ def _link(check: _Checker, value: Any) -> str:
 
 def validate_photo_texts(alt_text: dict[str, str], credit: str) -> dict[str, str]:
     """Errors in a photo's alt texts and credit (empty when fine)."""
-    check = _Checker()
+    check = FieldChecker()
     for lang, text in alt_text.items():
         check.text(f"alt_{lang}", text, 300)
     check.text("credit", credit, 200)
