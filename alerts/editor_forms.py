@@ -28,6 +28,7 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 MOMENT_FIELDS = ("effective", "expires", "publish_at")
 CHOICE_FIELDS = ("level", "status", "urgency", "certainty", "response_type")
 PLAIN_FIELDS = ("area_description", "web_link", "contact")
+CIRCLE_KEYS = ("lat", "lon", "radius_km")
 # Blank rows to offer; an alert written through the API with more keeps all of its rows.
 COMPONENT_ROWS = 6
 MAX_COMPONENT_ROWS = 20
@@ -76,6 +77,8 @@ def payload_from_form(form: MultiDict[str, str], languages: list[str]) -> FormIn
     }
     # A string on purpose: the validator splits it and names the unknown code.
     payload["areas"] = get("areas", "")
+    circle = {key: get(f"circle_{key}", "").strip() for key in CIRCLE_KEYS}
+    payload["circle"] = circle if any(circle.values()) else None
     for key in PLAIN_FIELDS:
         payload[key] = get(key, "")
     payload["texts"] = {lang: {key: get(f"text-{lang}-{key}", "") for key in TEXT_LIMITS} for lang in languages}
@@ -119,6 +122,8 @@ def form_from_content(content: dict[str, Any]) -> MultiDict[str, str]:
     values["samples_last_seen"] = samples["last_seen"] or ""
     values["samples_test_sites"] = ", ".join(samples["test_sites"])
     values["areas"] = ", ".join(content["areas"])
+    for key in CIRCLE_KEYS:
+        values[f"circle_{key}"] = plain_number((content["circle"] or {}).get(key))
     for key in PLAIN_FIELDS:
         values[key] = content[key]
     for lang, texts in content["texts"].items():

@@ -194,6 +194,9 @@ def test_bad_input_is_shown_again_with_every_message_and_nothing_is_stored(peopl
             "expires": "2025-11-30T12:00",
             "areas": "NL, XX-NOWHERE",
             "text-en-description": "<script>alert(1)</script>",
+            "circle_lat": "95",
+            "circle_lon": "5.4",
+            "circle_radius_km": "3",
         }
     )
     response = writer.post("/editor/alerts/new", bad)
@@ -205,6 +208,7 @@ def test_bad_input_is_shown_again_with_every_message_and_nothing_is_stored(peopl
         ("expires", "must be after effective"),
         ("areas", "unknown region &#39;XX-NOWHERE&#39;"),
         ("text-en-description", "must be plain text"),
+        ("circle_lat", "must be between -90 and 90"),
     ]:
         assert re.search(rf'id="f-{field}-error">[^<]*{re.escape(message)}', page), field
         assert f'href="#f-{field}"' in page  # the summary links to the field
@@ -352,7 +356,10 @@ def test_anonymous_visitors_are_sent_to_login(client: FlaskClient) -> None:
 
 
 def test_the_form_gives_back_exactly_the_content_it_was_filled_from(app: Flask) -> None:
-    payload = audi_payload(publish_at="2026-03-29T02:30:00+02:00")  # the night summer time starts
+    payload = audi_payload(
+        publish_at="2026-03-29T02:30:00+02:00",  # the night summer time starts
+        circle={"lat": 51.4416, "lon": 5.4697, "radius_km": 2.5},  # a festival site
+    )
     payload["components"].append(
         {"substance": "caffeine", "amount": None, "unit": "mg", "expected": False, "quantified": False}
     )
