@@ -59,8 +59,10 @@ def browser() -> Iterator[object]:
         if REQUIRE_ALL:
             pytest.fail(CHROMIUM_HINT)
         pytest.skip(CHROMIUM_HINT)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # The default 5 s is short on a 2-core machine that runs other test suites beside this one.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield launched

@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -239,9 +240,8 @@ def push_delivery(page: Page, server: LiveServer) -> Any:
     session.send("ServiceWorker.enable")
     # Chromium reports existing registrations while handling enable; each round trip below lets
     # Playwright dispatch events that are still on their way.
-    for _ in range(100):
-        if registrations:
-            break
+    deadline = time.monotonic() + 15
+    while not registrations and time.monotonic() < deadline:
         page.evaluate("0")
     assert registrations, "no service worker registration reported"
 
@@ -263,7 +263,7 @@ def wait_for_notifications(page: Page, condition: str) -> list[dict[str, Any]]:
     result: list[dict[str, Any]] = page.evaluate(
         f"""async () => {{
           const holds = {condition};
-          const deadline = Date.now() + 10000;
+          const deadline = Date.now() + 15000;
           for (;;) {{
             const shown = await ({NOTIFICATIONS})();
             if (holds(shown)) return shown;
