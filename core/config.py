@@ -49,6 +49,11 @@ DEFAULTS: dict[str, Any] = {
         "*.push.apple.com",
     ],
     "PUSH_ALLOW_PRIVATE_ENDPOINTS": False,
+    # Sending pushes (delivery/webpush.py): timeouts, requests in flight, pause after 401/403.
+    "PUSH_CONNECT_TIMEOUT_SECONDS": 5,
+    "PUSH_READ_TIMEOUT_SECONDS": 10,
+    "PUSH_MAX_IN_FLIGHT_PER_ORIGIN": 64,
+    "PUSH_AUTH_PAUSE_SECONDS": 900,
     # Login protection.
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",

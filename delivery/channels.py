@@ -103,9 +103,16 @@ def register(name: str, factory: SenderFactory) -> None:
 def make_sender(app: Flask, channel: Channel) -> Sender:
     """The sender configured for a channel: DELIVERY_PUSH_BACKEND / DELIVERY_EMAIL_BACKEND."""
     name = app.config[f"DELIVERY_{channel.name}_BACKEND"]
+    _builtin_senders()
     if name not in _REGISTRY:
         raise RuntimeError(f"unknown {channel.value} backend {name!r}; known: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name](app)
+
+
+def _builtin_senders() -> None:
+    """Import the real channels so they register; imported only when a sender is made, since
+    they bring aiohttp and SMTP clients that the web pages never need."""
+    from . import webpush  # noqa: F401
 
 
 class RecordingSender:
