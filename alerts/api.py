@@ -18,6 +18,7 @@ from editors.auth import api_actor, token_required
 from . import api_public, lifecycle
 from .api_json import absolute, editor_alert, photo_json
 from .api_request import MULTIPART_OVERHEAD_BYTES, json_body, limit, only, text
+from .delivery_report import delivery_report
 from .models import Alert, AlertPhoto
 from .photos import PhotoError
 from .schema import CONTENT_KEYS, ValidationError
@@ -147,6 +148,12 @@ def remove_photo(alert_id: int, photo_id: int) -> Response:
     return _editor_view(alert)
 
 
+@token_required()
+def deliveries(alert_id: int) -> Response:
+    """Delivery statistics per published version, counted from the outbox rows."""
+    return jsonify(delivery_report(_alert(alert_id)))
+
+
 # --- URL rules ---------------------------------------------------------------------------
 
 bp.add_url_rule("", "list_alerts", api_public.list_alerts, methods=["GET"])
@@ -160,6 +167,7 @@ bp.add_url_rule("/<int:alert_id>/send-back", "send_back", send_back, methods=["P
 bp.add_url_rule("/<int:alert_id>/approve", "approve", approve, methods=["POST"])
 bp.add_url_rule("/<int:alert_id>/publish", "publish", publish, methods=["POST"])
 bp.add_url_rule("/<int:alert_id>/withdraw", "withdraw", withdraw, methods=["POST"])
+bp.add_url_rule("/<int:alert_id>/deliveries", "deliveries", deliveries, methods=["GET"])
 bp.add_url_rule("/<int:alert_id>/photos", "add_photo", add_photo, methods=["POST"])
 bp.add_url_rule("/<int:alert_id>/photos/<int:photo_id>", "remove_photo", remove_photo, methods=["DELETE"])
 

@@ -46,6 +46,9 @@ class Message:
     url: str
     topic: str
     withdrawal_reason: str | None = None
+    # A test an editor sends to themself (delivery/trial.py): never a subscriber, no outbox row.
+    # Its texts already carry the "[TEST] " marker, so senders must not add another.
+    test: bool = False
 
     def text(self, language: str) -> tuple[str, dict[str, str]]:
         """The language to use for this subscriber, and its texts (English, then any, as fallback)."""
