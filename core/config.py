@@ -73,6 +73,9 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_USERNAME": "",
     "SMTP_PASSWORD": "",
     "SMTP_TIMEOUT_SECONDS": 10,
+    # Alert mails (delivery/mail_sender.py): kept-open SMTP connections, and mails a second (0 = no limit).
+    "MAIL_POOL_SIZE": 4,
+    "MAIL_RATE_PER_SECOND": 0,
     # Email sign-up: how long a confirmation link stays valid.
     "CONFIRM_TOKEN_HOURS": 48,
 }

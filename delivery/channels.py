@@ -115,7 +115,7 @@ def make_sender(app: Flask, channel: Channel) -> Sender:
 def _builtin_senders() -> None:
     """Import the real channels so they register; imported only when a sender is made, since
     they bring aiohttp and SMTP clients that the web pages never need."""
-    from . import webpush  # noqa: F401
+    from . import mail_sender, webpush  # noqa: F401
 
 
 class RecordingSender:

@@ -1,12 +1,19 @@
 """A real SMTP server on loopback for tests (aiosmtpd), recording what it accepts.
 
 It can be told to refuse: `server.refuse_recipients("450 4.2.1 Mailbox busy")` answers every
-RCPT TO with that reply, `server.refuse_data(...)` the end of DATA. smtplib waits for the
-DATA reply, so a message is in `server.messages` by the time send() returns: no waiting.
+RCPT TO with that reply, `server.refuse_data(...)` the end of DATA. It can fail the way
+networks do: `server.drop_data(True)` cuts the connection where the DATA reply should come;
+`server.hang_up_on_next_mail()` answers the next MAIL FROM with 421 and closes, as a server
+does with a connection left idle too long.
+
+smtplib waits for the DATA reply, so a message is in `server.messages` by the time send()
+returns: no waiting. Each message notes the client's address and port, so `server.sessions`
+counts the connections that carried mail.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from dataclasses import dataclass
@@ -23,6 +30,7 @@ class Received:
     mail_from: str
     recipients: list[str]
     message: EmailMessage
+    peer: tuple[str, int] | None = None
 
     def body(self, subtype: str) -> str:
         part = self.message.get_body(preferencelist=(subtype,))
@@ -36,7 +44,19 @@ class _Handler:
         self.messages: list[Received] = []
         self.rcpt_reply: str | None = None
         self.data_reply: str | None = None
+        self.drop = False
+        self.hang_ups = 0
         self.lock = threading.Lock()
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        if self.hang_ups:
+            self.hang_ups -= 1
+            # Closed after the reply is written: the client reads the 421, then the end.
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return "421 4.4.2 Idle for too long, closing connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
         if self.rcpt_reply:
@@ -45,11 +65,15 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.drop:
+            server.transport.abort()  # no reply at all: the client sees the connection vanish
+            return "421 dropped"
         if self.data_reply:
             return self.data_reply
         message = message_from_bytes(envelope.content, policy=default)
+        peer = tuple(session.peer) if session.peer else None
         with self.lock:
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, peer))  # type: ignore[arg-type]
         return "250 Message accepted"
 
 
@@ -83,3 +107,14 @@ class SmtpServer:
 
     def refuse_data(self, reply: str | None) -> None:
         self.handler.data_reply = reply
+
+    def drop_data(self, drop: bool) -> None:
+        self.handler.drop = drop
+
+    def hang_up_on_next_mail(self) -> None:
+        self.handler.hang_ups += 1
+
+    @property
+    def sessions(self) -> int:
+        """Connections that carried at least one accepted message."""
+        return len({received.peer for received in self.messages})
