@@ -54,6 +54,13 @@ DEFAULTS: dict[str, Any] = {
     "PUSH_READ_TIMEOUT_SECONDS": 10,
     "PUSH_MAX_IN_FLIGHT_PER_ORIGIN": 64,
     "PUSH_AUTH_PAUSE_SECONDS": 900,
+    # Delivery: workers in the web process for the embedded default, else `flask worker`.
+    "DELIVERY_IN_WEB": True,
+    "DELIVERY_BATCH_SIZE": 500,
+    "DELIVERY_LEASE_SECONDS": 60,
+    "DELIVERY_POLL_SECONDS": 2,
+    "DELIVERY_PUSH_BACKEND": "webpush",
+    "DELIVERY_EMAIL_BACKEND": "email",
     # Login protection.
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
