@@ -24,6 +24,7 @@ AUDIT_ACTIONS: Labels = {
     "expire": _l("expired"),
     "add_photo": _l("added a photo"),
     "remove_photo": _l("removed a photo"),
+    "test_send": _l("sent a test to themselves"),
 }
 TEXT_FIELDS: Labels = {
     "headline": _l("Headline"),

@@ -19,6 +19,9 @@ from subscribers.models import Channel
 
 log = logging.getLogger(__name__)
 
+# In front of the title or subject of a test send, whatever else the channel puts there.
+TEST_MARK = "[TEST] "
+
 
 @dataclass(frozen=True)
 class Recipient:

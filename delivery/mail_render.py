@@ -37,7 +37,7 @@ from subscribers.mails import _plain_templates, public_url
 from subscribers.models import Subscription
 from subscribers.tokens import manage_token, unsubscribe_token
 
-from .channels import Job, Message
+from .channels import TEST_MARK, Job, Message
 
 COLOURS = {"info": "#1f5fa8", "caution": "#8a5a00", "warning": "#b34700", "red_alert": "#b00020"}
 # RFC 5322 allows 998; the links filled in later add at most a few hundred characters to a line.
@@ -220,10 +220,11 @@ def _digest_order(message: Message) -> tuple[int, int]:
 
 def subject_line(message: Message, label: str, headline: str) -> str:
     """The headline with its level in front (once: editors often start headlines with it)."""
+    mark = TEST_MARK if message.test else ""
     if message.kind == MsgType.CANCEL:
-        return f"{STATES[State.WITHDRAWN]}: {headline}"
+        return f"{mark}{STATES[State.WITHDRAWN]}: {headline}"
     title = headline if headline.casefold().startswith(label.casefold()) else f"{label}: {headline}"
-    return f"{MSG_TYPES[MsgType.UPDATE]}: {title}" if message.kind == MsgType.UPDATE else title
+    return mark + (f"{MSG_TYPES[MsgType.UPDATE]}: {title}" if message.kind == MsgType.UPDATE else title)
 
 
 def digest_subject(count: int, sender_name: str) -> str:

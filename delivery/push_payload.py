@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from .channels import Message
+from .channels import TEST_MARK, Message
 from .push_crypto import OVERHEAD
 
 # Every push body is one of these sizes, so its length tells nothing about the alert. The
@@ -84,7 +84,7 @@ def payload(message: Message, lang: str, texts: dict[str, str]) -> dict[str, str
     # A path keeps working whatever host name the service worker was installed from.
     url = parts.path + (f"?{parts.query}" if parts.query else "")
     return {
-        "title": title,
+        "title": TEST_MARK + title if message.test else title,
         "body": body,
         "url": url or "/",
         "tag": message.topic,

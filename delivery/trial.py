@@ -25,7 +25,6 @@ from .prepare import message_of
 
 log = logging.getLogger(__name__)
 
-TEST_MARK = "[TEST] "
 # What manage links and logs see instead of a subscription's public id.
 TEST_PUBLIC_ID = "test-send"
 
@@ -37,8 +36,8 @@ def test_message(version: AlertVersion, base_url: str) -> Message:
     same browser, nor that alert's notification on screen.
     """
     message = message_of(version, base_url)
-    texts = {lang: {**text, "headline": TEST_MARK + text["headline"]} for lang, text in message.texts.items()}
-    return dataclasses.replace(message, texts=texts, topic=f"signaal-test-{version.alert_id}", test=True)
+    # The channels put TEST_MARK in front of the title or subject they build.
+    return dataclasses.replace(message, topic=f"signaal-test-{version.alert_id}", test=True)
 
 
 def email_recipient(address: str, language: str) -> Recipient:
