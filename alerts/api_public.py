@@ -45,12 +45,8 @@ def get_alert(alert_id: int) -> Response:
 
 
 def covers(version: AlertVersion, area: str) -> bool:
-    """Whether an alert warns the area asked for.
-
-    Exact codes for now. This is the one place to widen to the region tree later (an alert
-    for NL also covering NL-NH, and one for a municipality showing under its province).
-    """
-    return area in version.area_codes
+    """Whether an alert concerns the area asked for: one of them contains the other."""
+    return area in queries.reach_of(version)
 
 
 def _cacheable(response: Response) -> Response:

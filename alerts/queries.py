@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from core.clock import now
 from core.db import db
+from regions.reach import reach
 
 from .models import Alert, AlertVersion
 from .vocabulary import Level, MsgType, State, Status
@@ -72,3 +73,14 @@ def public_status(version: AlertVersion) -> PublicStatus:
 def withdrawn_original(cancel: AlertVersion) -> AlertVersion | None:
     """What a cancel version withdrew (for showing what the warning was about)."""
     return cancel.references
+
+
+def reach_of(version: AlertVersion) -> frozenset[str]:
+    """Every region code this version concerns: its regions, what lies in them and what they lie in.
+
+    An alert is "for NL-NH" when NL-NH is in this set, the same rule subscriber matching uses.
+    """
+    circle = None
+    if version.circle_lat is not None and version.circle_lon is not None and version.circle_radius_km is not None:
+        circle = (version.circle_lat, version.circle_lon, version.circle_radius_km)
+    return reach(tuple(sorted(version.area_codes)), circle)

@@ -28,7 +28,8 @@ import sqlalchemy as sa
 
 from alerts.vocabulary import FORMS
 from regions import tree
-from subscribers.areas import circle_leaves, circle_vector
+from regions.reach import circle_leaves
+from subscribers.areas import circle_vector
 from subscribers.interests import SUBSTANCE_GROUPS
 from subscribers.models import Subscription, SubscriptionArea
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import NamedTuple
 
 from alerts.models import AlertVersion
-from regions import geo, tree
+from regions import geo
+from regions.reach import circle_leaves
 
 from .models import Subscription, SubscriptionArea
 
@@ -52,54 +52,6 @@ def subscription_circle(subscription: Subscription) -> CircleVector | None:
         return None
     assert s.circle_cos_r is not None and s.circle_sin_r is not None
     return CircleVector(s.circle_x, s.circle_y, s.circle_z, s.circle_cos_r, s.circle_sin_r)
-
-
-@functools.cache
-def _leaves() -> tuple[str, ...]:
-    """The finest regions with a real centroid: today the Dutch municipalities.
-
-    Elsewhere subdivisions only have their country's centroid, and a 300 km stand-in disc
-    would let a circle in Amsterdam "meet" Antwerp. So outside the Netherlands a circle
-    matches other circles only; subscribers there choose regions, which work everywhere.
-    """
-    leaves = []
-    for country in tree.countries():
-        for code in [country.code, *tree.descendants(country.code)]:
-            region = tree.get(code)
-            if region and not tree.children(code) and region.lat is not None and not region.centroid_is_approximate:
-                leaves.append(code)
-    return tuple(leaves)
-
-
-@functools.lru_cache(maxsize=4096)
-def circle_leaves(lat: float, lon: float, radius_km: float) -> frozenset[str]:
-    """The finest regions whose disc the circle reaches: how a circle takes part in region matching."""
-    return frozenset(code for code in _leaves() if geo.circle_meets_region(lat, lon, radius_km, code))
-
-
-@functools.lru_cache(maxsize=1024)
-def _reaching(codes: tuple[str, ...], circle: tuple[float, float, float] | None) -> frozenset[str]:
-    base = set(codes)
-    if circle is not None:
-        base |= circle_leaves(*circle)
-    reach: set[str] = set()
-    for code in base:
-        reach.add(code)
-        reach.update(tree.ancestors(code))
-        reach.update(tree.descendants(code))
-    return frozenset(reach)
-
-
-def alert_codes_reaching(version: AlertVersion) -> frozenset[str]:
-    """Every subscriber region code an alert reaches: its regions, their ancestors and descendants.
-
-    A subscriber area matches when it contains an alert area (it is an ancestor) or lies in
-    one (a descendant), so both directions are in the set.
-    """
-    circle = None
-    if version.circle_lat is not None and version.circle_lon is not None and version.circle_radius_km is not None:
-        circle = (version.circle_lat, version.circle_lon, version.circle_radius_km)
-    return _reaching(tuple(sorted(version.area_codes)), circle)
 
 
 def set_areas(subscription: Subscription, codes: list[str], circle: tuple[float, float, float] | None) -> None:

@@ -10,7 +10,7 @@ The rule, for a published alert version and a subscription:
 5. the areas meet: one of the alert's regions contains one of the subscriber's, or the other
    way round (a national alert reaches every municipality in it; a municipal alert reaches
    those subscribed to it, its province or its country), or the two circles meet.
-   A circle takes part as the finest regions its disc reaches (see areas.circle_leaves).
+   A circle takes part as the finest regions its disc reaches (see regions.reach.circle_leaves).
 
 `matches()` explains its decision; `matching_ids()` is the set-based statement for millions
 of rows. A property-based test holds them to each other.
@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from alerts.models import AlertVersion
+from alerts.queries import reach_of
 from alerts.vocabulary import Level, Status
 
-from .areas import CircleVector, alert_circle, alert_codes_reaching, circle_vectors_meet, subscription_circle
+from .areas import CircleVector, alert_circle, circle_vectors_meet, subscription_circle
 from .interests import form_bit, substance_bits
 from .models import Subscription, SubscriptionArea
 
@@ -68,7 +69,7 @@ def matches(version: AlertVersion, subscription: Subscription) -> Decision:
 
 
 def _areas_meet(version: AlertVersion, subscription: Subscription) -> str | None:
-    reaching = alert_codes_reaching(version)
+    reaching = reach_of(version)
     shared = sorted(reaching & {a.code for a in subscription.areas})
     if shared:
         return f"areas meet at {', '.join(shared[:5])}"
@@ -94,7 +95,7 @@ def matching_ids(version: AlertVersion) -> Select[tuple[int]]:
         conditions.append(or_(s.forms_mask == 0, s.forms_mask.op("&")(form_bit(version)) != 0))
         conditions.append(or_(s.substances_mask == 0, s.substances_mask.op("&")(substance_bits(version)) != 0))
     in_area: ColumnElement[bool] = s.id.in_(
-        select(SubscriptionArea.subscription_id).where(SubscriptionArea.code.in_(sorted(alert_codes_reaching(version))))
+        select(SubscriptionArea.subscription_id).where(SubscriptionArea.code.in_(sorted(reach_of(version))))
     )
     circle = alert_circle(version)
     if circle is not None:

@@ -145,7 +145,12 @@ def test_filters_by_level_area_and_language(app: Flask, client: FlaskClient) -> 
     assert [a["id"] for a in public_list(client)] == [red, caution]  # most severe first
     assert [a["id"] for a in public_list(client, "?level_min=warning")] == [red]
     assert [a["id"] for a in public_list(client, "?area=be")] == [caution]
-    assert public_list(client, "?area=NL-NH") == []  # exact codes until the region tree widens it
+    # Regions contain each other: the national alert concerns Noord-Holland and Amsterdam too,
+    # and a Belgian province lies in the Belgian alert's area.
+    assert [a["id"] for a in public_list(client, "?area=NL-NH")] == [red]
+    assert [a["id"] for a in public_list(client, "?area=GM0363")] == [red]
+    assert [a["id"] for a in public_list(client, "?area=BE-VAN")] == [caution]
+    assert public_list(client, "?area=DE") == []
     english = public_list(client, "?lang=en")
     assert all(set(a["texts"]) == {"en"} for a in english) and len(english) == 2
     assert set(public_one(client, red)["texts"]) == {"nl", "en"}
