@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, NotFound
 
+from core.http_cache import public_cacheable
 from regions import tree
 
 from . import queries
@@ -50,13 +51,7 @@ def covers(version: AlertVersion, area: str) -> bool:
 
 
 def _cacheable(response: Response) -> Response:
-    response.cache_control.public = True
-    response.cache_control.max_age = MAX_AGE_SECONDS
-    # A hash of the body: identical answers get identical tags on every worker process.
-    response.add_etag()
-    # Turns the response into a body-less 304 in place when If-None-Match names this tag.
-    response.make_conditional(request)
-    return response
+    return public_cacheable(response, MAX_AGE_SECONDS)
 
 
 def _level_param() -> Level:
