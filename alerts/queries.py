@@ -47,6 +47,27 @@ def active_versions() -> list[AlertVersion]:
     return sorted(versions, key=lambda v: (-Level(v.level).rank, -(v.published_at or moment).timestamp()))
 
 
+def recent_withdrawals() -> list[AlertVersion]:
+    """Cancel versions still within their notice period (lifecycle.CANCEL_NOTICE): newest first.
+
+    Feeds show them for a while so readers who saw an alert learn it was withdrawn; once the
+    cancel version expires the notice goes too.
+    """
+    moment = now()
+    versions = db.session.scalars(
+        select(AlertVersion)
+        .where(
+            AlertVersion.state == State.PUBLISHED,
+            AlertVersion.msg_type == MsgType.CANCEL,
+            AlertVersion.status == Status.ACTUAL,
+            AlertVersion.effective <= moment,
+            AlertVersion.expires > moment,
+        )
+        .options(*_WITH_PARTS)
+    ).all()
+    return sorted(versions, key=lambda v: -(v.published_at or moment).timestamp())
+
+
 def public_version(alert_id: int) -> AlertVersion | None:
     """The newest published version of an alert (a cancel notice if it was withdrawn), or None."""
     return db.session.scalars(
@@ -55,6 +76,23 @@ def public_version(alert_id: int) -> AlertVersion | None:
         .where(Alert.id == alert_id, AlertVersion.published_at.is_not(None))
         .order_by(AlertVersion.number.desc())
         .limit(1)
+        .options(*_WITH_PARTS)
+    ).first()
+
+
+def published_version(alert_id: int, number: int) -> AlertVersion | None:
+    """Version `number` of an alert if it was ever published (superseded ones too), else None.
+
+    Every published version stays readable, since CAP messages refer to each other by version;
+    drafts and versions closed unpublished answer None, the same as numbers that never existed.
+    """
+    return db.session.scalars(
+        select(AlertVersion)
+        .where(
+            AlertVersion.alert_id == alert_id,
+            AlertVersion.number == number,
+            AlertVersion.published_at.is_not(None),
+        )
         .options(*_WITH_PARTS)
     ).first()
 

@@ -26,6 +26,8 @@ PUBLIC_PREFIXES = (
     "subscribe.",  # the subscribe page
     "push_api.",  # web push sign-up (the endpoint and manage token are the credentials), /sw.js
     "selfservice.",  # email sign-up, confirm, manage and unsubscribe links (the signed token is the key)
+    "cap.",  # CAP 1.2 documents of published versions and their Atom index
+    "openapi.",  # the OpenAPI document of the public API
 )
 # Endpoints public for reading only (GET/HEAD): their other methods must still be refused.
 # The public alert API's read endpoints belong here by exact name, e.g. "alerts_api.list_alerts".

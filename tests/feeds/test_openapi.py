@@ -1,0 +1,179 @@
+"""The OpenAPI document: valid OpenAPI 3.1, and true to what the running API answers.
+
+Responses come from alerts made through the real workflow (active, withdrawn, expired, a
+test message, with photo and circle) and are checked with jsonschema (Draft 2020-12) against
+the document's own response schemas, made strict first: a field the API sends but the
+document does not describe fails here, while the published document stays open to additions.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_openapi
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+from werkzeug.test import TestResponse
+
+from core import clock
+from feeds.openapi_views import document
+
+from .made_alerts import make_team, publish_new, publish_update, withdraw
+
+DOC_URI = "urn:signaal:openapi"
+START = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+
+
+def strict(node: Any) -> Any:
+    """A copy in which every object schema with listed properties allows no others."""
+    if isinstance(node, list):
+        return [strict(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copied = {key: strict(value) for key, value in node.items()}
+    if "properties" in copied and "additionalProperties" not in copied:
+        copied["additionalProperties"] = False
+    return copied
+
+
+def _pointer(*parts: str) -> str:
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+class Checker:
+    """Validates a response against the document's description of that path, method and status."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = strict(copy.deepcopy(spec))
+        resource = Resource.from_contents(self.spec, default_specification=DRAFT202012)
+        self.registry: Registry[Any] = Registry().with_resource(DOC_URI, resource)
+        self.checked: set[tuple[str, str]] = set()
+
+    def check(self, template: str, response: TestResponse) -> None:
+        status = str(response.status_code)
+        described = self.spec["paths"][template]["get"]["responses"]
+        assert status in described, f"{template} answered {status}, which the document does not list"
+        self.checked.add((template, status))
+        answer = described[status]
+        if "$ref" in answer:
+            answer = self._resolve(answer["$ref"])
+        for name, header in answer.get("headers", {}).items():
+            header = self._resolve(header["$ref"]) if "$ref" in header else header
+            if header.get("required"):
+                assert name in response.headers, f"{template} {status}: no {name} header"
+                value = response.headers[name]
+                Draft202012Validator(header["schema"]).validate(value)
+        if "content" not in answer:
+            assert response.data == b"", f"{template} {status}: a body the document does not describe"
+            return
+        assert response.mimetype == "application/json"
+        pointer = _pointer("paths", template, "get", "responses", status, "content", "application/json", "schema")
+        if "$ref" in described[status]:
+            pointer = described[status]["$ref"].removeprefix("#") + _pointer("content", "application/json", "schema")
+        validator = Draft202012Validator(
+            {"$ref": f"{DOC_URI}#{pointer}"},
+            registry=self.registry,
+            format_checker=Draft202012Validator.FORMAT_CHECKER,
+        )
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(response.json)]
+        assert not errors, f"{template} {status}:\n" + "\n".join(errors[:10])
+
+    def _resolve(self, ref: str) -> dict[str, Any]:
+        node: Any = self.spec
+        for part in ref.removeprefix("#/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return dict(node)
+
+
+@pytest.fixture
+def checker(app: Flask) -> Checker:
+    return Checker(document())
+
+
+def test_the_document_is_valid_openapi_3_1_and_names_this_server(app: Flask, client: FlaskClient) -> None:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    spec = response.json
+    assert spec is not None and spec["openapi"].startswith("3.1")
+    validate_openapi(spec)
+    assert spec["servers"] == [{"url": "https://signaal.test", "description": "Signaal"}]
+    for schema in spec["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+    assert set(spec["paths"]) == {"/api/v1/alerts", "/api/v1/alerts/{id}", "/api/v1/regions", "/api/v1/openapi.json"}
+
+    assert response.headers["Access-Control-Allow-Origin"] == "*" and response.cache_control.public
+    etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
+    assert client.get("/api/v1/openapi.json", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/api/v1/openapi.json", headers={"If-Modified-Since": modified}).status_code == 304
+
+
+def test_the_document_describes_itself(client: FlaskClient, checker: Checker) -> None:
+    response = client.get("/api/v1/openapi.json")
+    checker.check("/api/v1/openapi.json", response)
+    checker.check(
+        "/api/v1/openapi.json", client.get("/api/v1/openapi.json", headers={"If-None-Match": response.headers["ETag"]})
+    )
+
+
+def test_alert_responses_match_the_document(app: Flask, client: FlaskClient, checker: Checker) -> None:
+    clock.freeze(START)
+    team = make_team()
+    circle = {"lat": 52.3676, "lon": 4.9041, "radius_km": 5}
+    active = publish_new(team, photo=True, circle=circle, areas=["NL-NH", "GM0363"])
+    updated = publish_new(team, level="caution", risk_reasons=[], reference={}, samples={})
+    publish_update(updated, team, areas=["BE"], web_link="https://example.org/more", contact="lab@example.org")
+    withdrawn = publish_new(team, level="warning")
+    withdraw(withdrawn, team)
+    expired = publish_new(team, expires=(START + timedelta(hours=1)).isoformat())
+    test_message = publish_new(team, status="test", components=[{"substance": "DOC", "quantified": False}])
+    clock.freeze(START + timedelta(hours=2))
+
+    listed = client.get("/api/v1/alerts")
+    checker.check("/api/v1/alerts", listed)
+    assert [a["id"] for a in listed.json["alerts"]] == [active.id, updated.id]  # type: ignore[index]
+    for query in ("?lang=en", "?level_min=warning", "?area=NL-NH", "?area=DE"):
+        checker.check("/api/v1/alerts", client.get("/api/v1/alerts" + query))
+    for query in ("?level_min=severe", "?lang=de", "?area=XX-NOWHERE"):
+        checker.check("/api/v1/alerts", client.get("/api/v1/alerts" + query))
+    checker.check("/api/v1/alerts", client.get("/api/v1/alerts", headers={"If-None-Match": listed.headers["ETag"]}))
+
+    statuses = {}
+    for alert in (active, updated, withdrawn, expired, test_message):
+        one = client.get(f"/api/v1/alerts/{alert.id}")
+        checker.check("/api/v1/alerts/{id}", one)
+        statuses[alert.id] = (one.json["status"], one.json["msg_type"])  # type: ignore[index]
+        checker.check("/api/v1/alerts/{id}", client.get(f"/api/v1/alerts/{alert.id}?lang=nl"))
+    assert statuses == {
+        active.id: ("active", "alert"),
+        updated.id: ("active", "update"),
+        withdrawn.id: ("withdrawn", "cancel"),
+        expired.id: ("expired", "alert"),
+        test_message.id: ("active", "alert"),
+    }
+    checker.check("/api/v1/alerts/{id}", client.get("/api/v1/alerts/999"))
+    checker.check("/api/v1/alerts/{id}", client.get(f"/api/v1/alerts/{active.id}?lang=xx"))
+
+    covered = {status for template, status in checker.checked if template.startswith("/api/v1/alerts")}
+    assert covered == {"200", "304", "400", "404"}
+
+
+def test_region_responses_match_the_document(client: FlaskClient, checker: Checker) -> None:
+    default = client.get("/api/v1/regions")
+    for response in (
+        default,
+        client.get("/api/v1/regions?country=be"),
+        client.get("/api/v1/regions?q=utr"),
+        client.get("/api/v1/regions?q=nether"),  # a country: no parent
+        client.get("/api/v1/regions?q=utr&country=NL"),
+        client.get("/api/v1/regions?q="),
+        client.get("/api/v1/regions?country=XX"),
+        client.get("/api/v1/regions", headers={"If-None-Match": default.headers["ETag"]}),
+    ):
+        checker.check("/api/v1/regions", response)
+    assert {status for _, status in checker.checked} == {"200", "304", "404"}
