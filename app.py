@@ -55,6 +55,7 @@ def _register_blueprints(app: Flask) -> None:
     from alerts.public_views import bp as public_bp
     from editors.views import bp as auth_bp
     from feeds.cap_views import bp as cap_bp
+    from feeds.embed_views import bp as embed_bp
     from feeds.openapi_views import bp as openapi_bp
     from regions.api import bp as regions_api_bp
     from subscribers.push_api import bp as push_api_bp
@@ -70,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscribe_bp)
     app.register_blueprint(photos_bp)
     app.register_blueprint(alerts_api_bp)
+    app.register_blueprint(embed_bp)
     app.register_blueprint(cap_bp)
     app.register_blueprint(openapi_bp)
 

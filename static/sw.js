@@ -118,3 +118,11 @@ self.addEventListener("pushsubscriptionchange", function (event) {
     })
   );
 });
+
+// Offline reading of the public pages lives in its own file. A failure to load it must not
+// cost the push handling above, so it is caught: the site then simply has no offline copy.
+try {
+  importScripts("/static/sw-offline.js");
+} catch (error) {
+  // the next update check tries again
+}

@@ -26,6 +26,7 @@ PUBLIC_PREFIXES = (
     "subscribe.",  # the subscribe page
     "push_api.",  # web push sign-up (the endpoint and manage token are the credentials), /sw.js
     "selfservice.",  # email sign-up, confirm, manage and unsubscribe links (the signed token is the key)
+    "embed.",  # the alert widget, its iframe page, the venue screen and the organisers' snippet builder
     "cap.",  # CAP 1.2 documents of published versions and their Atom index
     "openapi.",  # the OpenAPI document of the public API
 )

@@ -1,4 +1,5 @@
-"""Draw static/icon-192.png, the notification icon: a white exclamation mark on red.
+"""Draw static/icon-192.png (the notification icon) and static/icon-512.png (the installed web
+app's, named in static/manifest.webmanifest): a white exclamation mark on red.
 
 Shapes only (no font files), so the output is the same on every machine. Run it again only
 to change the design: `.venv/bin/python tools/make_icon.py`.
@@ -10,21 +11,28 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-SIZE = 192
+SIZES = (192, 512)
+DESIGN = 192  # the coordinates below are for this size; larger icons scale them
 RED = (176, 0, 32, 255)  # --red in site.css
 WHITE = (255, 255, 255, 255)
-TARGET = Path(__file__).resolve().parent.parent / "static" / "icon-192.png"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
-def draw() -> Image.Image:
-    image = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 0))
+def draw(size: int = DESIGN) -> Image.Image:
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     pen = ImageDraw.Draw(image)
-    pen.rounded_rectangle((0, 0, SIZE - 1, SIZE - 1), radius=36, fill=RED)
-    pen.rounded_rectangle((80, 30, 112, 124), radius=14, fill=WHITE)
-    pen.ellipse((78, 138, 114, 174), fill=WHITE)
+
+    def scaled(*values: int) -> tuple[int, ...]:
+        return tuple(round(value * size / DESIGN) for value in values)
+
+    pen.rounded_rectangle((0, 0, size - 1, size - 1), radius=scaled(36)[0], fill=RED)
+    pen.rounded_rectangle(scaled(80, 30, 112, 124), radius=scaled(14)[0], fill=WHITE)
+    pen.ellipse(scaled(78, 138, 114, 174), fill=WHITE)
     return image
 
 
 if __name__ == "__main__":
-    draw().save(TARGET, optimize=True)
-    print(f"wrote {TARGET}")
+    for size in SIZES:
+        target = STATIC / f"icon-{size}.png"
+        draw(size).save(target, optimize=True)
+        print(f"wrote {target}")
