@@ -57,6 +57,7 @@ def _register_blueprints(app: Flask) -> None:
     from feeds.cap_views import bp as cap_bp
     from feeds.embed_views import bp as embed_bp
     from feeds.openapi_views import bp as openapi_bp
+    from feeds.views import bp as feeds_bp
     from regions.api import bp as regions_api_bp
     from subscribers.push_api import bp as push_api_bp
     from subscribers.selfservice import bp as selfservice_bp
@@ -74,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(embed_bp)
     app.register_blueprint(cap_bp)
     app.register_blueprint(openapi_bp)
+    app.register_blueprint(feeds_bp)
 
 
 def periodic_jobs(app: Flask) -> list[tuple[Job, int]]:

@@ -32,7 +32,13 @@ PUBLIC_PREFIXES = (
 )
 # Endpoints public for reading only (GET/HEAD): their other methods must still be refused.
 # The public alert API's read endpoints belong here by exact name, e.g. "alerts_api.list_alerts".
-PUBLIC_READ: set[str] = {"alerts_api.list_alerts", "alerts_api.get_alert"}
+PUBLIC_READ: set[str] = {
+    "alerts_api.list_alerts",
+    "alerts_api.get_alert",
+    "feeds.json_feed",  # /feeds/alerts.json, .rss and .atom: public feeds
+    "feeds.rss_feed",
+    "feeds.atom_feed",
+}
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 LOGIN_PATH = "/editor/login"
