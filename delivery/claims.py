@@ -183,3 +183,17 @@ def drop_stale() -> int:
     )
     db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def extend_lease(worker_id: str, ids: list[int], lease: timedelta) -> int:
+    """Keep holding rows still being sent, so a slow batch is not taken over while it is alive."""
+    if not ids:
+        return 0
+    result = db.session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.claimed_by == worker_id, Delivery.status == Status.PENDING)
+        .values(claimed_until=now() + lease)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

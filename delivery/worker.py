@@ -22,6 +22,7 @@ from subscribers.models import Channel
 
 from . import claims, wakeup
 from .channels import Job, Outcome, Result, Sender, make_sender
+from .lease import LeaseKeeper
 from .prepare import prepare
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ class Worker:
                     return 0
                 plan = prepare(rows)
                 db.session.rollback()  # end the read transaction before any network I/O
-                results = self._send(plan.jobs)
+                held = [row.delivery_id for row in rows]
+                with LeaseKeeper(self.app, self.worker_id, held, self.lease):
+                    results = self._send(plan.jobs)
                 claims.record(results, plan.reschedules, plan.drops, plan.expiry)
                 return len(rows)
             finally:
