@@ -82,9 +82,12 @@ def install_template_helpers(app: Flask) -> None:
 
     @app.after_request
     def _remember_language(response: Response) -> Response:
-        if response.mimetype == "text/html":
-            # Pages differ by language, so shared caches must key on what decides it.
-            response.vary.update(("Accept-Language", "Cookie"))
+        if response.mimetype != "text/html":
+            # Feeds and the API take ?lang= as a filter: no cookie, so CDNs can cache them and
+            # feed readers are not tagged.
+            return response
+        # Pages differ by language, so shared caches must key on what decides it.
+        response.vary.update(("Accept-Language", "Cookie"))
         chosen = request.args.get("lang", "")
         if chosen in app.config["LANGUAGES"] and request.cookies.get(LANG_COOKIE) != chosen:
             response.set_cookie(

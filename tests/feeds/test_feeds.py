@@ -355,3 +355,9 @@ def test_editor_text_is_escaped_never_markup(app: Flask, client: FlaskClient) ->
         "<p>Pink &amp; purple &lt;3 pill, &amp;lt;b&amp;gt; on the back</p>"
         "<p>Pink &amp; purple &lt;3 pill, &amp;lt;b&amp;gt; on the back<br />Second line</p>"
     )
+
+
+def test_a_language_filter_sets_no_cookie(client: FlaskClient) -> None:
+    for path in ("/feeds/alerts.json?lang=en", "/api/v1/alerts?lang=en"):
+        response = client.get(path)
+        assert response.status_code == 200 and "Set-Cookie" not in response.headers, path
