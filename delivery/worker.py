@@ -81,7 +81,8 @@ class Worker:
         """Work until `stop` is set; idle, wait for a wake-up or the poll interval."""
         poll = float(self.app.config["DELIVERY_POLL_SECONDS"])
         listener = wakeup.listener_for(self.app)
-        # What exists now (the app, the region tree, templates, models) lives as long as the
+        self._warm_up()
+        # What exists now (the app, the region tree, templates, models, senders) lives as long as the
         # process: out of the collector's sight, full collections scan only a batch's objects.
         # Otherwise each one walks some 136,000 objects (about 0.08 s); a big send triggers
         # one every few thousand pushes, 5 to 10% of the worker's CPU time (bench/push.py).
@@ -99,6 +100,18 @@ class Worker:
         finally:
             listener.close()
             self.close()
+
+    def _warm_up(self) -> None:
+        """Make the senders now (imports, TLS contexts: about 0.4 s), not when the first alert waits.
+
+        A sender that cannot be made (web push without VAPID keys) is tried again, and its
+        error reported, when a batch needs it.
+        """
+        for channel in Channel:
+            try:
+                self.sender(channel)
+            except Exception as error:
+                log.info("%s sender not ready (%s); made when first needed", channel.value, error)
 
     def close(self) -> None:
         for sender in self._senders.values():
