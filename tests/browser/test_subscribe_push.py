@@ -13,7 +13,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +162,7 @@ def test_push_subscription_end_to_end(page: tuple[Page, list[str]], server: Live
         "kind": "alert",
     }
     deliver(json.dumps(alert))
-    shown = wait_for_notifications(browser_page, "(n) => n.length === 1")
+    shown = notifications(browser_page)
     assert shown == [
         {
             "title": alert["title"],
@@ -175,13 +175,13 @@ def test_push_subscription_end_to_end(page: tuple[Page, list[str]], server: Live
 
     # An update replaces the notification with the same tag instead of adding one.
     deliver(json.dumps({**alert, "title": "Update: orange 'Tesla' pills", "kind": "update"}))
-    wait_for_notifications(browser_page, "(n) => n.length === 1 && n[0].title.startsWith('Update')")
+    assert [n["title"] for n in notifications(browser_page)] == ["Update: orange 'Tesla' pills"]
 
     # A payload that is not ours still shows a notification, and links only to this site.
     deliver("not json")
     deliver(json.dumps({**alert, "tag": "signaal-alert-43", "url": "https://evil.example/phish"}))
-    by_tag = {n["tag"]: n for n in wait_for_notifications(browser_page, "(n) => n.length === 3")}
-    assert "" in by_tag, by_tag
+    by_tag = {n["tag"]: n for n in notifications(browser_page)}
+    assert sorted(by_tag) == ["", "signaal-alert-42", "signaal-alert-43"], by_tag
     assert by_tag[""]["title"] == "Signaal" and "New alert" in by_tag[""]["body"]
     assert by_tag["signaal-alert-43"]["url"] == f"{server.url}/"
 
@@ -226,50 +226,76 @@ def test_email_sign_up_without_javascript(browser: Browser, server: LiveServer) 
 # --- pushing to the service worker through the DevTools protocol --------------------------
 
 
-def push_delivery(page: Page, server: LiveServer) -> Any:
-    """A function that hands a decrypted payload to the page's service worker, as a push would."""
+def push_delivery(page: Page, server: LiveServer) -> Callable[[str], None]:
+    """A function that hands a decrypted payload to the page's service worker, as a push would,
+    and returns once the worker's push event has finished: its showNotification() has settled.
+
+    ServiceWorker.deliverPushMessage answers as soon as the push is dispatched, before the
+    worker has run. The end of the push event comes from the BackgroundService domain (the
+    "Push event completed" entry DevTools shows under Application > Push messaging), which
+    Chromium only sends while it records push messaging for this context.
+    """
     session = page.context.new_cdp_session(page)
-    registrations: list[str] = []
+    scope = f"{server.url}/"
+    registrations: set[str] = set()
+    completed: list[dict[str, Any]] = []
 
     def updated(event: dict[str, Any]) -> None:
         for registration in event["registrations"]:
-            if registration["scopeURL"] == f"{server.url}/" and not registration.get("isDeleted"):
-                registrations.append(registration["registrationId"])
+            if registration["scopeURL"] == scope and not registration.get("isDeleted"):
+                registrations.add(registration["registrationId"])
+
+    def background_service_event(event: dict[str, Any]) -> None:
+        logged = event["backgroundServiceEvent"]
+        if logged["eventName"] == "Push event completed" and logged["origin"] == scope:
+            completed.append(logged)
 
     session.on("ServiceWorker.workerRegistrationUpdated", updated)
+    session.on("BackgroundService.backgroundServiceEventReceived", background_service_event)
+    session.send("BackgroundService.startObserving", {"service": "pushMessaging"})
+    session.send("BackgroundService.setRecording", {"shouldRecord": True, "service": "pushMessaging"})
     session.send("ServiceWorker.enable")
-    # Chromium reports existing registrations while handling enable; each round trip below lets
-    # Playwright dispatch events that are still on their way.
-    deadline = time.monotonic() + 15
-    while not registrations and time.monotonic() < deadline:
-        page.evaluate("0")
-    assert registrations, "no service worker registration reported"
+    # Chromium reports existing registrations while handling enable.
+    wait_for_cdp(page, lambda: bool(registrations), "no service worker registration reported")
+    [registration_id] = registrations  # one context, one worker at the root: never two
 
     def deliver(data: str) -> None:
+        before = len(completed)
         session.send(
             "ServiceWorker.deliverPushMessage",
-            {"origin": server.url, "registrationId": registrations[-1], "data": data},
+            {"origin": server.url, "registrationId": registration_id, "data": data},
         )
+        wait_for_cdp(page, lambda: len(completed) > before, f"the push event for {data!r} never completed")
+        [logged] = completed[before:]
+        status = {item["key"]: item["value"] for item in logged["eventMetadata"]}.get("Status")
+        assert (logged["serviceWorkerRegistrationId"], status) == (registration_id, "Success"), logged
 
     return deliver
 
 
-def wait_for_notifications(page: Page, condition: str) -> list[dict[str, Any]]:
-    """The notifications on screen, once the JavaScript `condition` holds for their list.
+def wait_for_cdp(page: Page, condition: Callable[[], bool], failure: str) -> None:
+    """Wait until `condition` holds, as CDP events arrive.
 
-    Polled inside the page once per animation frame (as Playwright's own waits do):
-    wait_for_function does not await a predicate's promise, and getNotifications() returns one.
+    The sync API dispatches events only while it waits on Playwright, so each round trip to
+    the page lets the ones on their way through.
     """
-    result: list[dict[str, Any]] = page.evaluate(
-        f"""async () => {{
-          const holds = {condition};
-          const deadline = Date.now() + 15000;
-          for (;;) {{
-            const shown = await ({NOTIFICATIONS})();
-            if (holds(shown)) return shown;
-            if (Date.now() > deadline) throw new Error("notifications never matched: " + JSON.stringify(shown));
-            await new Promise((resolve) => requestAnimationFrame(resolve));
-          }}
-        }}"""
-    )
+    deadline = time.monotonic() + 15
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        page.evaluate("0")
+
+
+def notifications(page: Page) -> list[dict[str, Any]]:
+    """The service worker's notifications on screen, read once.
+
+    Only read when no showNotification() is in flight (push_delivery's deliver returns after
+    it has settled), and never polled while one is: Chromium's getNotifications() keeps a
+    stored notification only if the platform already reports it as displayed or it was stored
+    after the call began, and deletes every other one from its database
+    (PlatformNotificationContextImpl::DoReadAllNotificationDataForServiceWorkerRegistration).
+    A read that falls between the worker storing a notification and the platform showing it
+    drops it for good: it stays on screen, but no later getNotifications() lists it. Polling
+    here once per animation frame lost a push in about one run in three.
+    """
+    result: list[dict[str, Any]] = page.evaluate(NOTIFICATIONS)
     return result
