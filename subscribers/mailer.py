@@ -80,13 +80,18 @@ class Mailer(Protocol):
         """Deliver one message or raise a MailError subclass."""
 
 
+# RFC 5322 allows lines of 998 characters. At the default 78, a long List-Unsubscribe URL (no
+# spaces to fold at) would be turned into RFC 2047 encoded words, which mail clients cannot use.
+HEADER_POLICY = SMTP.clone(max_line_length=998)
+
+
 def build_message(mail: Mail, sender: str) -> EmailMessage:
     """The MIME message: multipart/alternative with a plain-text and an HTML part."""
     for value in (mail.to, mail.subject, mail.unsubscribe_url or "", mail.message_id or ""):
         # Addresses are validated on sign-up; this guards every other way a value gets here.
         if "\r" in value or "\n" in value:
             raise ValueError("line breaks are not allowed in mail headers")
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=HEADER_POLICY)
     message["From"] = sender
     message["To"] = mail.to
     message["Subject"] = mail.subject

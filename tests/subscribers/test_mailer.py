@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,3 +160,10 @@ def test_links_stay_whole_in_the_raw_message() -> None:
     url = "http://127.0.0.1:5000/subscribe/confirm/" + "A" * 90  # as long as a real confirmation link
     raw = build_message(Mail("jan@example.org", "s", f"Open:\n{url}\n", f'<a href="{url}">{url}</a>'), "x@y.org")
     assert raw.as_bytes().count(url.encode()) == 3  # once in the text part, twice in the HTML part
+
+
+def test_a_long_unsubscribe_link_stays_a_plain_header() -> None:
+    """Mail clients need the URL itself; RFC 2047 encoded words would make it unusable."""
+    url = "https://signaal.test/unsubscribe/" + "T" * 120
+    raw = build_message(dataclasses.replace(MAIL, unsubscribe_url=url), "Signaal <a@signaal.test>").as_bytes()
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in raw
