@@ -17,7 +17,6 @@ import argparse
 import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,11 +35,11 @@ from core.clock import now
 from core.db import db
 from subscribers.matching import matches, matching_ids
 from subscribers.models import Subscription
+from tests.databases import temporary_pg_database
 
 from .population import load
 
 TARGET_SECONDS = 5.0
-PG_SERVER_URL = os.environ.get("SIGNAAL_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # (label, alert areas, level); the target applies to the national ones.
 ALERTS = (
     ("national NL red_alert", ["NL"], "red_alert"),
@@ -108,16 +107,8 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp / 'bench.db'}"
         return
-    name = f"signaal_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_pg_database() as url:
+        yield url
 
 
 def best_of(repeats: int, run: Callable[[], T]) -> tuple[Timing, T]:
