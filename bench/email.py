@@ -10,7 +10,8 @@ In order:
 3. the baseline: for each of M addresses a new `smtplib.SMTP` connection and an
    `email.message.EmailMessage` built for it (text and HTML alternatives, the same headers);
 4. K `flask --app app worker` processes start (MAIL_BACKEND smtp, the app's default pool of
-   MAIL_POOL_SIZE kept-open connections, no rate limit) and go idle;
+   MAIL_POOL_SIZE kept-open connections, no rate limit, DELIVERY_BATCH_SIZE 2,000 unless
+   --batch-size, DELIVERY_POLL_SECONDS 0.1 on SQLite) and go idle;
 5. the alert is published (lifecycle.publish, the planner's INSERT … SELECT in it); the clock
    runs from its commit until the sink has counted N messages (polled every 20 ms);
 6. checks: every message parsed by the sink (standard library, policy default) without

@@ -13,7 +13,9 @@ In order:
 3. the baseline: a plain loop of pywebpush.webpush() over the first M of those subscriptions,
    same payload, TTL, Urgency and Topic; every body is then decrypted by the service and
    checked, and the service is reset;
-4. K `flask --app app worker` processes start (always processes, K=1 too) and go idle;
+4. K `flask --app app worker` processes start (always processes, K=1 too) and go idle, with
+   DELIVERY_BATCH_SIZE 2,000 (the app's default is 500; --batch-size) and, on SQLite, where
+   no NOTIFY wakes them, DELIVERY_POLL_SECONDS 0.1 (--poll);
 5. the alert is published (lifecycle.publish: the planner's INSERT … SELECT runs in that
    transaction); the clock starts at its commit and stops when the service's /_stats,
    polled every 20 ms, has counted N requests. Then: until every row is recorded sent;
