@@ -23,8 +23,6 @@ In order:
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import re
 import smtplib
 import sys
@@ -38,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from . import harness
+from .processes import Controlled
 
 TARGET = 5.0  # times the plain loop
 MAIL_FROM = "Signaal <alerts@signaal.example.org>"
@@ -53,28 +52,16 @@ def language(sub_id: int) -> str:
     return "en" if sub_id % 4 == 0 else "nl"
 
 
-class Sink:
+class Sink(Controlled):
     def __init__(self, logs: Path) -> None:
         self.port, control = harness.free_port(), harness.free_port()
         argv = [sys.executable, "-m", "bench.smtp_sink", "--port", str(self.port), "--control-port", str(control)]
-        self.helper = harness.Helper("smtp sink", argv, logs / "smtp.log")
-        self.helper.wait_for_output("listening")
-        self._connection = http.client.HTTPConnection("127.0.0.1", control, timeout=600)
-
-    def call(self, method: str, path: str) -> Any:
-        self._connection.request(method, path)
-        answer = self._connection.getresponse()
-        body = answer.read()
-        if answer.status != 200:
-            raise RuntimeError(f"{method} {path}: {answer.status} {body[:200]!r}")
-        return json.loads(body)
+        helper = harness.Helper("smtp sink", argv, logs / "smtp.log")
+        helper.wait_for_output("listening")
+        super().__init__(helper, control)
 
     def messages(self) -> int:
         return int(self.call("GET", "/_stats")["messages"])
-
-    def close(self) -> None:
-        self._connection.close()
-        self.helper.stop()
 
 
 def verify(sink: Sink, ids: range, texts: dict[str, dict[str, str]]) -> tuple[int, int]:

@@ -31,7 +31,6 @@ average: on a shared 2-core machine every wall-clock figure depends on it.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from subscribers.vapid import generate_pair
 from tests.pushservice.keys import subscription_keys
 
 from . import harness
+from .processes import Controlled
 
 TARGETS = {1: 5.0, 2: 8.0}  # times the plain loop, by number of workers
 SUBJECT = "mailto:bench@example.org"
@@ -61,37 +61,25 @@ def language(sub_id: int) -> str:
     return "en" if sub_id % 4 == 0 else "nl"
 
 
-class PushService:
+class PushService(Controlled):
     """The loopback push service in a process of its own, and its control endpoints."""
 
     def __init__(self, logs: Path) -> None:
         self.port = harness.free_port()
         self.origin = f"http://127.0.0.1:{self.port}"
-        self.helper = harness.Helper(
+        helper = harness.Helper(
             "push service",
             [sys.executable, "-m", "tests.pushservice.server", "--port", str(self.port)],
             logs / "push.log",
         )
-        self.helper.wait_for_output("listening")
-        self._connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        helper.wait_for_output("listening")
+        super().__init__(helper, self.port)
 
     def endpoint(self, sub_id: int) -> str:
         return f"{self.origin}/push/{push_id(sub_id)}"
 
-    def call(self, method: str, path: str) -> Any:
-        self._connection.request(method, path)
-        answer = self._connection.getresponse()
-        body = answer.read()
-        if answer.status != 200:
-            raise RuntimeError(f"{method} {path}: {answer.status} {body[:200]!r}")
-        return json.loads(body)
-
     def requests(self) -> int:
         return int(self.call("GET", "/_stats")["requests"])
-
-    def close(self) -> None:
-        self._connection.close()
-        self.helper.stop()
 
 
 def expected_payloads(alert_id: int, texts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
