@@ -40,11 +40,16 @@ def memory_kib(pid: int) -> dict[str, int]:
 class Helper:
     """A process of ours (a sink, a worker): started, watched, stopped by its own pid only."""
 
-    def __init__(self, name: str, argv: list[str], log: Path) -> None:
+    def __init__(self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        """`env`: variables for this process only, on top of ours."""
         self.name, self.log = name, log
         self._log_file = log.open("wb")
         self.process = subprocess.Popen(
-            argv, cwd=ROOT, stdout=self._log_file, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+            argv,
+            cwd=ROOT,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         self.started = time.monotonic()
 

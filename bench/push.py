@@ -64,14 +64,12 @@ def language(sub_id: int) -> str:
 class PushService(Controlled):
     """The loopback push service in a process of its own, and its control endpoints."""
 
-    def __init__(self, logs: Path) -> None:
+    def __init__(self, logs: Path, count_only: bool = False) -> None:
+        """`count_only`: keep counts, not bodies (a big fan-out; /_received is then empty)."""
         self.port = harness.free_port()
         self.origin = f"http://127.0.0.1:{self.port}"
-        helper = harness.Helper(
-            "push service",
-            [sys.executable, "-m", "tests.pushservice.server", "--port", str(self.port)],
-            logs / "push.log",
-        )
+        argv = [sys.executable, "-m", "tests.pushservice.server", "--port", str(self.port)]
+        helper = harness.Helper("push service", argv + ["--count-only"] * count_only, logs / "push.log")
         helper.wait_for_output("listening")
         super().__init__(helper, self.port)
 
