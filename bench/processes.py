@@ -114,8 +114,13 @@ def start_workers(count: int, logs: Path) -> list[Helper]:
         )
         for k in range(1, count + 1)
     ]
-    for worker in workers:
-        worker.wait_idle()
+    try:
+        for worker in workers:
+            worker.wait_idle()
+    except BaseException:  # one that fails to start (or Ctrl-C) must not leave the others running
+        for worker in workers:
+            worker.stop()
+        raise
     return workers
 
 
