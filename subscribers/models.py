@@ -115,3 +115,17 @@ class SubscriptionArea(Base):
     derived: Mapped[bool] = mapped_column(default=False)
 
     subscription: Mapped[Subscription] = relationship(back_populates="areas")
+
+
+class SignupMailSent(Base):
+    """A sign-up mail went to some address at sent_at; deleted when its window ends (mail_throttle.py).
+
+    Keyed by an HMAC of the address, never the address itself, so a burst of sign-ups for one
+    mailbox (from any number of web processes) sends it one mail a window, and a stranger who
+    reads this table learns no address.
+    """
+
+    __tablename__ = "signup_mails_sent"
+
+    address_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8fe04d8d97fa
+Revision ID: 0d5a508dce7c
 Revises: 
-Create Date: 2026-12-01 03:31:25.737126
+Create Date: 2026-12-01 07:07:34.671565
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '8fe04d8d97fa'
+revision = '0d5a508dce7c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -30,6 +30,14 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_editors')),
     sa.UniqueConstraint('email', name=op.f('uq_editors_email'))
     )
+    op.create_table('signup_mails_sent',
+    sa.Column('address_key', sa.String(length=64), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('address_key', name=op.f('pk_signup_mails_sent'))
+    )
+    with op.batch_alter_table('signup_mails_sent', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signup_mails_sent_sent_at'), ['sent_at'], unique=False)
+
     op.create_table('subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('public_id', sa.String(length=32), nullable=False),
@@ -315,5 +323,9 @@ def downgrade():
         batch_op.drop_index('ix_subscriptions_matching')
 
     op.drop_table('subscriptions')
+    with op.batch_alter_table('signup_mails_sent', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signup_mails_sent_sent_at'))
+
+    op.drop_table('signup_mails_sent')
     op.drop_table('editors')
     # ### end Alembic commands ###
