@@ -53,6 +53,7 @@ def _register_blueprints(app: Flask) -> None:
     from alerts.editor_views import bp as editor_bp
     from alerts.photo_views import bp as photos_bp
     from alerts.public_views import bp as public_bp
+    from editors.account_views import bp as account_bp
     from editors.views import bp as auth_bp
     from feeds.cap_views import bp as cap_bp
     from feeds.embed_views import bp as embed_bp
@@ -66,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(editor_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(regions_api_bp)
     app.register_blueprint(selfservice_bp)
     app.register_blueprint(push_api_bp)

@@ -13,7 +13,8 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from core.db import db
 from core.extensions import csrf
-from editors.auth import api_actor, token_required
+from editors.scopes import Scope
+from editors.tokens import api_actor, token_required
 
 from . import api_public, lifecycle
 from .api_json import absolute, editor_alert, photo_json
@@ -33,7 +34,7 @@ PUBLIC_ENDPOINTS = frozenset({"alerts_api.list_alerts", "alerts_api.get_alert"})
 # --- token holders -----------------------------------------------------------------------
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_WRITE)
 def create_alert() -> Response:
     payload = json_body()
     incident_key = payload.pop("incident_key", None)
@@ -47,17 +48,17 @@ def create_alert() -> Response:
     return response
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_READ)
 def get_draft(alert_id: int) -> Response:
     return _editor_view(_alert(alert_id))
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_WRITE)
 def patch_alert(alert_id: int) -> Response:
     return _edit(alert_id, partial=True)
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_WRITE)
 def replace_alert(alert_id: int) -> Response:
     return _edit(alert_id, partial=False)
 
@@ -74,7 +75,7 @@ def _edit(alert_id: int, partial: bool) -> Response:
 
 # Roles are checked by lifecycle (NotAllowed → 403), not by the decorator, so there is one
 # rule book for the UI and the API.
-@token_required()
+@token_required(scope=Scope.ALERTS_WRITE)
 def submit(alert_id: int) -> Response:
     alert = _alert(alert_id)
     only(json_body(required=False), set())
@@ -82,7 +83,7 @@ def submit(alert_id: int) -> Response:
     return _editor_view(alert)
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_PUBLISH)
 def send_back(alert_id: int) -> Response:
     alert = _alert(alert_id)
     body = json_body(required=False)
@@ -91,7 +92,7 @@ def send_back(alert_id: int) -> Response:
     return _editor_view(alert)
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_PUBLISH)
 def approve(alert_id: int) -> Response:
     alert = _alert(alert_id)
     only(json_body(required=False), set())
@@ -99,7 +100,7 @@ def approve(alert_id: int) -> Response:
     return _editor_view(alert)
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_PUBLISH)
 def publish(alert_id: int) -> Response:
     alert = _alert(alert_id)
     only(json_body(required=False), set())
@@ -107,7 +108,7 @@ def publish(alert_id: int) -> Response:
     return _editor_view(alert)
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_PUBLISH)
 def withdraw(alert_id: int) -> Response:
     alert = _alert(alert_id)
     body = json_body()
@@ -116,7 +117,7 @@ def withdraw(alert_id: int) -> Response:
     return _editor_view(alert)
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_WRITE)
 def add_photo(alert_id: int) -> Response:
     alert = _alert(alert_id)
     request.max_content_length = limit(current_app.config["PHOTO_MAX_BYTES"] + MULTIPART_OVERHEAD_BYTES)
@@ -138,7 +139,7 @@ def add_photo(alert_id: int) -> Response:
     return response
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_WRITE)
 def remove_photo(alert_id: int, photo_id: int) -> Response:
     alert = _alert(alert_id)
     photo = db.session.get(AlertPhoto, photo_id)
@@ -148,7 +149,7 @@ def remove_photo(alert_id: int, photo_id: int) -> Response:
     return _editor_view(alert)
 
 
-@token_required()
+@token_required(scope=Scope.DELIVERIES_READ)
 def deliveries(alert_id: int) -> Response:
     """Delivery statistics per published version, counted from the outbox rows."""
     return jsonify(delivery_report(_alert(alert_id)))

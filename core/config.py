@@ -63,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_EMAIL_BACKEND": "email",
     # Login protection.
     "LOGIN_RATE_LIMIT": "10 per minute",
+    "REQUIRE_TOTP_FOR_PUBLISHERS": False,
     "RATELIMIT_STORAGE_URI": "memory://",
     # Cookies.
     "SESSION_COOKIE_SECURE": True,

@@ -9,16 +9,19 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from core import clock
 from core.db import db
 
-from .auth import issue_token, normalise_email
+from . import totp
+from .auth import normalise_email
 from .models import ApiToken, Editor, Role
 from .passwords import PasswordTooShort, hash_password
+from .scopes import DEFAULT_SCOPES, Scope, join_scopes, scopes_for_role
+from .tokens import issue_token, revoke, token_scopes, tokens_query
 
 editors_cli = AppGroup("editors", help="Editor accounts and their API tokens.")
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
+SCOPE_CHOICE = click.Choice([scope.value for scope in Scope])
 
 
 @editors_cli.command("create")
@@ -52,34 +55,37 @@ def _read_password() -> str:
 @editors_cli.command("token")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for, shown in `tokens`.")
-def token(email: str, name: str) -> None:
+@click.option(
+    "--scope",
+    "scope_names",
+    type=SCOPE_CHOICE,
+    multiple=True,
+    help=f"What the token may do; repeat for several. Default: {join_scopes(DEFAULT_SCOPES)} (read only).",
+)
+def token(email: str, name: str, scope_names: tuple[str, ...]) -> None:
     """Make an API token and print it. It is shown this once and cannot be shown again."""
     editor = _require(email)
     if not editor.active:
         raise click.ClickException(f"{editor.email} is deactivated.")
-    click.echo(issue_token(editor, name))
+    scopes = {Scope(value) for value in scope_names} or DEFAULT_SCOPES
+    beyond_role = scopes - scopes_for_role(editor.role)
+    if beyond_role:
+        # Allowed, so a token can be ready before a promotion; the role is checked at every request.
+        click.echo(
+            f"Note: {join_scopes(beyond_role)} does nothing while {editor.email} is {editor.role.value}.", err=True
+        )
+    click.echo(issue_token(editor, name, scopes))
 
 
 @editors_cli.command("tokens")
-@click.argument("email")
-def tokens(email: str) -> None:
-    """List an account's tokens (never the secrets)."""
-    editor = _require(email)
-    rows = db.session.scalars(select(ApiToken).where(ApiToken.editor_id == editor.id).order_by(ApiToken.id))
-    click.echo("id\tprefix\tname\tcreated\tlast used\trevoked")
-    for row in rows:
-        click.echo(
-            "\t".join(
-                [
-                    str(row.id),
-                    row.prefix,
-                    row.name or "-",
-                    _when(row.created_at),
-                    _when(row.last_used_at),
-                    _when(row.revoked_at),
-                ]
-            )
-        )
+@click.argument("email", required=False)
+def tokens(email: str | None) -> None:
+    """List the tokens of one account, or of all (never the secrets)."""
+    owner = _require(email) if email else None
+    click.echo("id\tprefix\tname\teditor\tscopes\tcreated\tlast used\trevoked")
+    for row in db.session.scalars(tokens_query(owner)):
+        fields = [str(row.id), row.prefix, row.name or "-", row.editor.email, join_scopes(token_scopes(row)) or "-"]
+        click.echo("\t".join([*fields, _when(row.created_at), _when(row.last_used_at), _when(row.revoked_at)]))
 
 
 @editors_cli.command("revoke-token")
@@ -89,21 +95,34 @@ def revoke_token(token_id: int) -> None:
     row = db.session.get(ApiToken, token_id)
     if row is None:
         raise click.ClickException(f"No token with id {token_id}.")
-    if row.revoked_at is not None:
+    if not revoke(row):
         click.echo(f"Token {token_id} was already revoked at {_when(row.revoked_at)}.")
         return
-    row.revoked_at = clock.now()
-    db.session.commit()
     click.echo(f"Revoked token {token_id} ({row.prefix}…).")
+
+
+@editors_cli.command("reset-totp")
+@click.argument("email")
+def reset_totp(email: str) -> None:
+    """Switch an account's two-step login off (a lost phone); they can enrol again after login."""
+    editor = _require(email)
+    if editor.totp_secret is None:
+        click.echo(f"{editor.email} has no two-step login.")
+        return
+    totp.switch_off(editor)
+    db.session.commit()
+    click.echo(f"Two-step login of {editor.email} is off.")
 
 
 @editors_cli.command("list")
 def list_editors() -> None:
     """List all accounts."""
-    click.echo("id\temail\trole\tactive\tlocked until")
+    click.echo("id\temail\trole\tactive\ttwo-step\tlocked until")
     for editor in db.session.scalars(select(Editor).order_by(Editor.id)):
         active = "yes" if editor.active else "no"
-        click.echo(f"{editor.id}\t{editor.email}\t{editor.role.value}\t{active}\t{_when(editor.locked_until)}")
+        two_step = "yes" if editor.has_totp else "no"
+        locked = _when(editor.locked_until)
+        click.echo(f"{editor.id}\t{editor.email}\t{editor.role.value}\t{active}\t{two_step}\t{locked}")
 
 
 @editors_cli.command("set-role")

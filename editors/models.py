@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import now
@@ -38,11 +38,21 @@ class Editor(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Second factor (editors/totp.py). The secret is sealed with a key derived from SECRET_KEY;
+    # it is usable for login only once confirmed with a code (totp_enabled_at set).
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The 30-second time step of the last accepted code: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="editor")
 
     def __repr__(self) -> str:
         return f"<Editor {self.id} {self.role.value}>"
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_enabled_at is not None
 
 
 class ApiToken(Base):
@@ -56,6 +66,9 @@ class ApiToken(Base):
     # The first characters of the token, shown in listings so an operator can tell them apart.
     prefix: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100), default="")
+    # What the token may do, space-separated as in OAuth (editors/scopes.py); the editor's
+    # role limits it further at every request.
+    scopes: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

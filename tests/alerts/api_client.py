@@ -14,17 +14,23 @@ from alerts.audit import AuditEntry
 from alerts.models import Alert, AlertVersion
 from core.db import db
 from editors.models import Role
+from editors.scopes import Scope
 
 from ..factories import make_editor
 
 BASE = "/api/v1/alerts"
 
 
-def cli_token(app: Flask, email: str) -> str:
-    """A token exactly as an operator gets one: `flask editors token EMAIL`."""
-    result = app.test_cli_runner().invoke(args=["editors", "token", email])
+def cli_token(app: Flask, email: str, scopes: tuple[Scope, ...] = tuple(Scope)) -> str:
+    """A token exactly as an operator gets one: `flask editors token EMAIL --scope ...`.
+
+    Every scope by default, so what these tests see refused is refused by the role or the
+    workflow (tests/editors/test_scopes.py covers the scopes).
+    """
+    scope_args = [arg for scope in scopes for arg in ("--scope", scope.value)]
+    result = app.test_cli_runner().invoke(args=["editors", "token", email, *scope_args])
     assert result.exit_code == 0, result.output
-    return result.output.strip()
+    return result.stdout.strip()
 
 
 @dataclass

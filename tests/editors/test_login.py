@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 
 from core import clock
 from core.db import db
-from editors.auth import LOCKOUT, MAX_FAILED_LOGINS, SESSION_KEY
+from editors.auth import SESSION_KEY
+from editors.login import LOCKOUT, MAX_FAILED_LOGINS
 from editors.models import Editor, Role
 
 from ..factories import DEFAULT_PASSWORD, make_editor

@@ -10,20 +10,21 @@ from sqlalchemy import select
 
 from core import clock
 from core.db import db
-from editors.auth import api_actor, issue_token, token_required
 from editors.models import ApiToken, Role
+from editors.scopes import Scope
+from editors.tokens import api_actor, issue_token, token_required
 
 from ..factories import make_editor
 
 MOMENT = datetime(2025, 6, 1, 22, 0, tzinfo=UTC)
 
 
-@token_required()
+@token_required(scope=Scope.ALERTS_READ)
 def whoami() -> ResponseReturnValue:
     return jsonify(email=api_actor().email)
 
 
-@token_required(Role.PUBLISHER)
+@token_required(Role.PUBLISHER, scope=Scope.ALERTS_PUBLISH)
 def publish() -> ResponseReturnValue:
     return jsonify(published_by=api_actor().email)
 
@@ -43,7 +44,7 @@ def bearer(token: str) -> dict[str, str]:
 def test_a_valid_token_identifies_its_editor_and_is_marked_used(api: FlaskClient) -> None:
     clock.freeze(MOMENT)
     editor = make_editor("ada@example.org")
-    token = issue_token(editor, "script")
+    token = issue_token(editor, "script", {Scope.ALERTS_READ})
     response = api.get("/api/v1/_test/whoami", headers=bearer(token))
     assert response.status_code == 200
     assert response.json == {"email": "ada@example.org"}
@@ -69,7 +70,7 @@ def test_an_unknown_token_gets_401(api: FlaskClient, header: str) -> None:
 
 
 def test_a_revoked_token_gets_401(api: FlaskClient) -> None:
-    token = issue_token(make_editor("ada@example.org"))
+    token = issue_token(make_editor("ada@example.org"), scopes={Scope.ALERTS_READ})
     stored = db.session.scalars(select(ApiToken)).one()
     stored.revoked_at = clock.now()
     db.session.commit()
@@ -81,14 +82,14 @@ def test_a_revoked_token_gets_401(api: FlaskClient) -> None:
 
 def test_a_token_of_a_deactivated_editor_gets_401(api: FlaskClient) -> None:
     editor = make_editor("ada@example.org")
-    token = issue_token(editor)
+    token = issue_token(editor, scopes={Scope.ALERTS_READ})
     editor.active = False
     db.session.commit()
     assert api.get("/api/v1/_test/whoami", headers=bearer(token)).status_code == 401
 
 
 def test_too_small_a_role_gets_403_json(api: FlaskClient) -> None:
-    token = issue_token(make_editor("ada@example.org", role=Role.EDITOR))
+    token = issue_token(make_editor("ada@example.org", role=Role.EDITOR), scopes=set(Scope))
     response = api.post("/api/v1/_test/publish", headers=bearer(token))
     assert response.status_code == 403
     assert response.json is not None
@@ -96,7 +97,7 @@ def test_too_small_a_role_gets_403_json(api: FlaskClient) -> None:
 
 
 def test_a_large_enough_role_may_post_without_a_csrf_token(api: FlaskClient) -> None:
-    token = issue_token(make_editor("ada@example.org", role=Role.ADMIN))
+    token = issue_token(make_editor("ada@example.org", role=Role.ADMIN), scopes={Scope.ALERTS_PUBLISH})
     response = api.post("/api/v1/_test/publish", headers=bearer(token))
     assert response.status_code == 200
     assert response.json == {"published_by": "ada@example.org"}
