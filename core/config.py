@@ -65,6 +65,16 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "REQUIRE_TOTP_FOR_PUBLISHERS": False,
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Abuse limits per client on the public endpoints (core/rate_limits.py); "" = no limit.
+    "RATE_LIMIT_SUBSCRIBE": "10 per minute; 60 per hour",
+    "RATE_LIMIT_CONFIRM": "30 per minute",
+    "RATE_LIMIT_MANAGE": "60 per minute",
+    "RATE_LIMIT_PUSH_API": "60 per minute; 600 per hour",
+    "RATE_LIMIT_FEEDS": "600 per minute",
+    # Proxies in front that append X-Forwarded-For (werkzeug ProxyFix); 0 = none.
+    "PROXY_FIX_X_FOR": 0,
+    # At most one sign-up mail per mailbox in this many seconds (subscribers/mail_throttle.py); 0 = no limit.
+    "SIGNUP_MAIL_WINDOW_SECONDS": 600,
     # Cookies.
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -86,19 +96,36 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_RATE_PER_SECOND": 0,
     # Email sign-up: how long a confirmation link stays valid.
     "CONFIRM_TOKEN_HOURS": 48,
+    # Retention (core/purge.py and the jobs it lists; flask purge): 0 keeps for ever.
+    "DELIVERY_RETENTION_DAYS": 90,
+    "AUDIT_RETENTION_DAYS": 365,
+    "UNCONFIRMED_EMAIL_RETENTION_HOURS": 72,
+    "STALE_PUSH_RETENTION_DAYS": 60,
+    # Operations (ops/): logs, health checks, metrics.
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",
+    "HEALTH_SCHEDULER_MAX_AGE_SECONDS": 60,
+    "METRICS_TOKEN": "",
+    "METRICS_WORKER_PORT": 0,
+    "METRICS_WORKER_HOST": "127.0.0.1",
 }
 
 
 def load_settings(app: Flask, override: dict[str, Any] | None) -> None:
     """Apply the four layers in order; later layers win."""
     app.config.from_mapping(DEFAULTS)
-    config_file = os.environ.get("SIGNAAL_CONFIG") or os.path.join(app.instance_path, "config.toml")
-    if os.path.exists(config_file):
-        app.config.from_file(config_file, load=tomllib.load, text=False)
+    path = config_file(app)
+    if os.path.exists(path):
+        app.config.from_file(path, load=tomllib.load, text=False)
     app.config.from_prefixed_env("SIGNAAL")
     if override:
         app.config.from_mapping(override)
     _derive(app)
+
+
+def config_file(app: Flask) -> str:
+    """The TOML file settings are read from (it need not exist)."""
+    return os.environ.get("SIGNAAL_CONFIG") or os.path.join(app.instance_path, "config.toml")
 
 
 def _derive(app: Flask) -> None:

@@ -30,6 +30,8 @@ MAX_RETRY_AFTER = timedelta(days=1)  # a push service's Retry-After beyond this 
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 _random = secrets.SystemRandom()
+# How every verdict on a push service's answer starts: "<status> from the push service".
+FROM_SERVICE = " from the push service"
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Verdict:
 
 def judge(status: int, retry_after: str | None, attempts: int, moment: datetime, auth_pause: timedelta) -> Verdict:
     """The verdict on an HTTP answer `status` to a row sent `attempts` times before."""
-    said = f"{status} from the push service"
+    said = f"{status}{FROM_SERVICE}"
     if 200 <= status < 300:
         return Verdict(Outcome.SENT, "")
     if status in (404, 410):
@@ -67,6 +69,19 @@ def judge(status: int, retry_after: str | None, attempts: int, moment: datetime,
 def unreachable(error: str, attempts: int, moment: datetime) -> Verdict:
     """A timeout or a connection that failed: as transient as a 5xx."""
     return Verdict(Outcome.RETRY, error, backoff(attempts, moment))
+
+
+def reason_of(error: str) -> str:
+    """A short label for a failed push's error, for metrics: "http_<status>" for an answer,
+    "unreachable" for a timeout or a failed connection, "paused", or "refused" (we did not send)."""
+    status = error.split(" ", 1)[0]
+    if status.isdigit() and error.startswith(status + FROM_SERVICE):
+        return f"http_{status}"
+    if error.startswith(("timed out", "connection failed", "unexpected error")):
+        return "unreachable"
+    if error.startswith("push service paused"):
+        return "paused"
+    return "refused"
 
 
 def backoff(attempts: int, moment: datetime) -> datetime:

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from flask import Flask
 
 from core.clock import now
 from core.db import db
+from ops import instruments
 from subscribers.models import Channel
 
 from . import claims, wakeup
@@ -55,6 +57,8 @@ class Worker:
                 with LeaseKeeper(self.app, self.worker_id, held, self.lease):
                     results = self._send(plan.jobs)
                 claims.record(results, plan.reschedules, plan.drops, plan.expiry)
+                deferred = [item.delivery_id for item in plan.reschedules]
+                instruments.finished({row.delivery_id: row.channel for row in rows}, results, deferred, plan.drops)
                 return len(rows)
             finally:
                 db.session.remove()
@@ -65,16 +69,19 @@ class Worker:
             by_channel[job.recipient.channel].append(job)
         results: list[Result] = []
         for channel, channel_jobs in by_channel.items():
+            started = time.perf_counter()
             try:
-                results += self.sender(channel).send(channel_jobs)
+                sent = self.sender(channel).send(channel_jobs)
             except Exception:
                 # A broken channel must not lose the batch: every row goes back for a retry.
                 log.exception("%s sender failed; its %d rows will be retried", channel.value, len(channel_jobs))
-                results += [
+                sent = [
                     Result(row, Outcome.RETRY, "sender crashed", retry_at=now() + SENDER_CRASH_BACKOFF)
                     for job in channel_jobs
                     for row in job.delivery_ids
                 ]
+            instruments.sent_batch(channel, channel_jobs, sent, time.perf_counter() - started)
+            results += sent
         return results
 
     def run(self, stop: threading.Event) -> None:

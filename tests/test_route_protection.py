@@ -18,6 +18,8 @@ from werkzeug.routing import Rule
 PUBLIC = {
     "static",
     "auth.login",
+    "health.healthz",  # load balancers' check: states and ages only
+    "metrics.metrics",  # METRICS_TOKEN, or this machine only without it (tests/ops/test_metrics.py)
 }
 PUBLIC_PREFIXES = (
     "public.",  # public alert pages

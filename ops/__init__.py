@@ -1,0 +1,1 @@
+"""Operations: health checks, Prometheus metrics, structured logs and the `check` command."""

@@ -1,0 +1,64 @@
+"""GET /healthz for load balancers: is the database reachable, is the scheduler alive, how far
+behind is delivery.
+
+200 when the database answers and the scheduler's heartbeat is fresh, else 503. The answer names
+states and ages only: no versions, hosts or error texts. Two indexed queries; no rate limit
+(load balancers ask often) and no cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.clock import now
+from core.db import db
+
+from . import outbox
+from .heartbeat import SCHEDULER, ages
+
+bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    report = check()
+    response = jsonify(report)
+    response.status_code = 200 if report["status"] == "ok" else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def check() -> dict[str, Any]:
+    moment = now()
+    report: dict[str, Any] = {
+        "status": "ok",
+        "database": "ok",
+        "scheduler": "unknown",
+        "scheduler_heartbeat_age_seconds": None,
+        "oldest_due_delivery_lag_seconds": None,
+    }
+    try:
+        age = ages(moment).get(SCHEDULER)
+        report["oldest_due_delivery_lag_seconds"] = round(outbox.oldest_due_lag(moment), 1)
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        log.warning("health check: the database did not answer (%s)", type(error).__name__)
+        report.update(status="unavailable", database="unreachable")
+        return report
+    max_age = float(current_app.config["HEALTH_SCHEDULER_MAX_AGE_SECONDS"])
+    if age is not None:
+        report["scheduler_heartbeat_age_seconds"] = round(age, 1)
+    if max_age <= 0:
+        report["scheduler"] = "not checked"
+    elif age is None:
+        report.update(status="unavailable", scheduler="missing")
+    elif age > max_age:
+        report.update(status="unavailable", scheduler="stale")
+    else:
+        report["scheduler"] = "ok"
+    return report
