@@ -17,6 +17,9 @@ JobList = Callable[[Flask], list[tuple[Job, int]]]
 def register(app: Flask, jobs: JobList) -> None:
     """`jobs` is called only when a command runs, so plain app start-up imports no feature code."""
 
+    def scheduled(app_: Flask) -> list[tuple[Job, int]]:
+        return with_heartbeat(app_, jobs(app_))
+
     @app.cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True)
@@ -25,19 +28,28 @@ def register(app: Flask, jobs: JobList) -> None:
         """Run the web app, and the scheduler in the same process (the embedded default)."""
         web = current_app._get_current_object()  # type: ignore[attr-defined]
         if web.config["SCHEDULER_IN_WEB"]:
-            start_background(web, jobs(web))
+            start_background(web, scheduled(web))
             click.echo("scheduler: running inside the web process")
         if web.config["DELIVERY_IN_WEB"]:
             from delivery.worker import start_in_background
 
             start_in_background(web)
             click.echo("delivery: one worker running inside the web process")
+        from ops.request_log import QuietRequestHandler  # the app logs each request, without addresses
+
         click.echo(f"Signaal is serving on http://{host}:{port}/")
-        run_simple(host, port, web, threaded=True, use_reloader=False)
+        run_simple(host, port, web, threaded=True, use_reloader=False, request_handler=QuietRequestHandler)
 
     @app.cli.command("scheduler")
     @with_appcontext
     def scheduler() -> None:
         """Run the periodic sweeps (production: exactly one such process; set SCHEDULER_IN_WEB = false)."""
         app_ = current_app._get_current_object()  # type: ignore[attr-defined]
-        run_blocking(app_, jobs(app_))
+        run_blocking(app_, scheduled(app_))
+
+
+def with_heartbeat(app: Flask, jobs: list[tuple[Job, int]]) -> list[tuple[Job, int]]:
+    """The jobs, and the scheduler's own heartbeat (/healthz reads it from any machine)."""
+    from ops.heartbeat import beat_interval, scheduler_beat
+
+    return [*jobs, (scheduler_beat, beat_interval(app.config))]

@@ -10,6 +10,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ops.instruments import serve_worker_metrics
+
 from .worker import Worker
 
 
@@ -27,4 +29,5 @@ def worker_command(worker_id: str | None) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    serve_worker_metrics(app)  # on METRICS_WORKER_PORT, when set
     Worker(app, worker_id).run(stop)
