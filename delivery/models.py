@@ -60,3 +60,19 @@ class Delivery(Base):
     last_error: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeliveryTally(Base):
+    """Finished rows the retention purge deleted, counted per version and outcome (tallies.py)."""
+
+    __tablename__ = "delivery_tallies"
+    __table_args__ = (UniqueConstraint("version_id", "channel", "status", "held_back"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("alert_versions.id"))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    status: Mapped[Status] = mapped_column(str_enum(Status))
+    held_back: Mapped[bool] = mapped_column(default=False)  # by quiet hours or for a digest
+    rows: Mapped[int] = mapped_column(default=0)
+    first_created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

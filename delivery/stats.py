@@ -1,7 +1,8 @@
 """Delivery statistics, counted straight from the outbox rows: per alert version, and the queue.
 
-No counter is kept anywhere else. A row's status is the truth, so what editors see cannot drift
-from what happened, and each call is one grouped query whatever the number of versions.
+A row's status is the truth, so what editors see cannot drift from what happened, and each call
+is one grouped query whatever the number of versions. The only counters kept are those of rows
+the retention purge deleted (tallies.py), added in the same transaction that deleted them.
 
 Per version (the rows the planner wrote when it was published):
 - targeted: every row; sent, failed, pruned (subscription gone), dropped (expired, withdrawn
@@ -19,14 +20,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, false, func, select, union_all
 
 from alerts.models import AlertVersion
 from core.clock import now
 from core.db import db
 from subscribers.models import Channel
 
-from .models import Delivery, Status
+from .models import Delivery, DeliveryTally, Status
 
 
 @dataclass
@@ -79,7 +80,7 @@ def version_stats(version_ids: Iterable[int]) -> dict[int, VersionStats]:
     if not ids:
         return found
     groups = (Delivery.version_id, Delivery.channel, Delivery.status, Delivery.deferred, Delivery.digest)
-    rows = db.session.execute(
+    live = (
         select(
             *groups,
             func.count(),
@@ -91,6 +92,24 @@ def version_stats(version_ids: Iterable[int]) -> dict[int, VersionStats]:
         .where(Delivery.version_id.in_(ids))
         .group_by(*groups)
     )
+    t = DeliveryTally
+    # Rows the retention purge deleted, in the same shape: a held-back row counts as deferred.
+    purged = (
+        select(
+            t.version_id,
+            t.channel,
+            t.status,
+            t.held_back,
+            false(),
+            t.rows,
+            t.first_created_at,
+            t.last_sent_at,
+            AlertVersion.published_at,
+        )
+        .join(AlertVersion, AlertVersion.id == t.version_id)
+        .where(t.version_id.in_(ids))
+    )
+    rows = db.session.execute(union_all(live, purged))
     for version_id, channel, status, deferred, digest, rows_, first_created, last_sent, published in rows:
         stats = found[version_id]
         stats.published_at = published
