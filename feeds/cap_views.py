@@ -18,11 +18,13 @@ from alerts import queries
 from alerts.api_json import history_of
 from core.clock import now
 from core.http_cache import public_cacheable
+from core.rate_limits import limited
 
 from .cap import CAP_MEDIA_TYPE, cap_message
 from .cap_index import ATOM_MEDIA_TYPE, cap_index, changed_at
 
 bp = Blueprint("cap", __name__)
+limited("feeds")(bp)  # one counter per client for every public read (core/rate_limits.py)
 
 MAX_AGE_SECONDS = 60
 # The index's <updated> before anything was ever published: fixed, so its ETag holds still.

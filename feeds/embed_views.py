@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from alerts.api_json import absolute
 from alerts.labels import choices
 from core.http_cache import public_cacheable
+from core.rate_limits import limited
 
 from .embed_options import (
     EmbedOptions,
@@ -38,6 +39,7 @@ from .embed_options import (
 )
 
 bp = Blueprint("embed", __name__)
+limited("feeds")(bp)  # one counter per client for every public read (core/rate_limits.py)
 
 SCRIPT_MAX_AGE = 3600  # a new widget version reaches every site within the hour
 STRINGS_MAX_AGE = 3600

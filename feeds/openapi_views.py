@@ -16,8 +16,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from core.http_cache import public_cacheable
+from core.rate_limits import limited
 
 bp = Blueprint("openapi", __name__)
+limited("feeds")(bp)  # one counter per client for every public read (core/rate_limits.py)
 
 DOCUMENT = Path(__file__).with_name("openapi.json")
 # It changes only with a deployment; an hour keeps clients and CDNs from asking often.

@@ -16,12 +16,14 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.http import is_resource_modified
 
 from core.http_cache import public_cacheable
+from core.rate_limits import limited
 
 from .freshness import Freshness
 from .items import feed_items, parse_filters
 from .render import MIMETYPES, feed_meta, render
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+limited("feeds")(bp)  # one counter per client for every public read (core/rate_limits.py)
 
 MAX_AGE_SECONDS = 60
 CACHE_KEY = "signaal.feeds"

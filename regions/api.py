@@ -19,9 +19,12 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from core.rate_limits import limited
+
 from . import tree
 
 bp = Blueprint("regions_api", __name__)
+limited("feeds")(bp)  # one counter per client for every public read (core/rate_limits.py)
 
 CACHE_CONTROL = "public, max-age=86400"
 DEFAULT_COUNTRY = "NL"

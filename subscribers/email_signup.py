@@ -3,12 +3,14 @@
 Anyone can type any address, so a sign-up of an address that is already confirmed changes
 nothing and mails its owner a manage link instead. New and pending addresses get (again) the
 confirmation mail; until it is confirmed an address gets nothing else (the matching rule
-skips rows that are not active). The caller answers the same in all three cases.
+skips rows that are not active). The caller answers the same in all three cases, and
+also when mail_throttle holds a mail back because this mailbox had one a moment ago.
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,7 +21,8 @@ from alerts.schema import ValidationError
 from core import clock
 from core.db import db
 
-from .mailer import PermanentMailError, current_mailer
+from .mail_throttle import send_once
+from .mailer import PermanentMailError
 from .mails import already_subscribed_mail, confirmation_mail
 from .models import Channel, Subscription
 from .preferences import apply_preferences
@@ -68,18 +71,23 @@ def normalise_address(raw: Any) -> str:
 def sign_up(address: str, preferences: dict[str, Any]) -> None:
     """Store or refresh a pending sign-up and send the one mail that fits; raises MailError.
 
+    The mail goes out at most once per mailbox and SIGNUP_MAIL_WINDOW_SECONDS (mail_throttle.py);
+    within the window a pending sign-up's preferences still follow the latest form.
+
     The row is committed before the mail goes out (no transaction stays open during SMTP);
     if sending fails the visitor may simply try again, which re-sends to the pending row.
     """
     subscription = _by_address(address)
     if subscription is not None and subscription.confirmed_at is not None:
-        current_mailer().send(already_subscribed_mail(subscription))
+        send_once(address, partial(already_subscribed_mail, subscription))
         return
     created = subscription is None
     if subscription is None:
         subscription = Subscription(public_id=new_public_id(), channel=Channel.EMAIL, email=address, active=False)
         db.session.add(subscription)
     apply_preferences(subscription, preferences)
+    # Each confirmation mail starts a new link's life: retention.py counts from here.
+    subscription.updated_at = clock.now()
     try:
         db.session.commit()
     except IntegrityError:
@@ -92,7 +100,7 @@ def sign_up(address: str, preferences: dict[str, Any]) -> None:
         db.session.commit()
         created = False
     try:
-        current_mailer().send(confirmation_mail(subscription))
+        send_once(address, partial(confirmation_mail, subscription))
     except PermanentMailError:
         if created:
             # An address the server refuses for good can never confirm: keep nothing of it.

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from alerts.labels import label
 from alerts.schema import ValidationError
 from core.extensions import csrf
+from core.rate_limits import limited
 
 from .email_signup import confirm, mask_address, normalise_address, sign_up
 from .mailer import MailError
@@ -54,6 +55,7 @@ def _validate(address: Any, preferences: Any) -> tuple[str, dict[str, Any]]:
 
 
 @bp.post("/subscribe/email")
+@limited("subscribe")
 def signup_form() -> ResponseReturnValue:
     try:
         address, preferences = _validate(request.form.get("email"), from_form(request.form))
@@ -83,6 +85,7 @@ def check_mailbox() -> ResponseReturnValue:
 
 
 @bp.post("/api/v1/subscriptions/email")
+@limited("subscribe")
 @csrf.exempt  # JSON only, reads no cookies: nothing for a cross-site form to ride on
 def signup_api() -> ResponseReturnValue:
     if (request.content_length or 0) > MAX_BODY_BYTES:
@@ -109,6 +112,7 @@ def _api_error(message: str, fields: dict[str, str], status: int) -> ResponseRet
 
 
 @bp.get("/subscribe/confirm/<token>")
+@limited("confirm")
 def confirm_page(token: str) -> ResponseReturnValue:
     subscription = subscription_from_confirm_token(token)
     if subscription is None:
@@ -124,6 +128,7 @@ def confirm_page(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/subscribe/confirm/<token>")
+@limited("confirm")
 def confirm_subscription(token: str) -> ResponseReturnValue:
     subscription = subscription_from_confirm_token(token)
     if subscription is None:

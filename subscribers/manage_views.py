@@ -28,8 +28,10 @@ from alerts.schema import ValidationError
 from core import clock
 from core.db import db
 from core.extensions import csrf
+from core.rate_limits import limited
 
 from .email_signup import mask_address
+from .erasure import erase
 from .models import Channel, Subscription
 from .preference_form import form_context, form_values
 from .preferences import apply_preferences, from_form, preferences_of, validate_preferences
@@ -55,12 +57,14 @@ def _subscription(token: str) -> Subscription:
 
 
 @bp.get("/manage/<token>")
+@limited("manage")
 def page(token: str) -> ResponseReturnValue:
     subscription = _subscription(token)
     return _manage_page(subscription, token, form_values(preferences_of(subscription)))
 
 
 @bp.post("/manage/<token>")
+@limited("manage")
 def save(token: str) -> ResponseReturnValue:
     subscription = _subscription(token)
     try:
@@ -74,11 +78,13 @@ def save(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/manage/<token>/pause")
+@limited("manage")
 def pause(token: str) -> ResponseReturnValue:
     return _set_paused(token, True, _("Alerts are paused. Resume them here whenever you like."))
 
 
 @bp.post("/manage/<token>/resume")
+@limited("manage")
 def resume(token: str) -> ResponseReturnValue:
     return _set_paused(token, False, _("Alerts are on again."))
 
@@ -92,12 +98,14 @@ def _set_paused(token: str, paused: bool, message: str) -> ResponseReturnValue:
 
 
 @bp.post("/manage/<token>/leave")
+@limited("manage")
 def leave(token: str) -> ResponseReturnValue:
-    delete_subscription(_subscription(token))
+    erase(_subscription(token))
     return _gone_page()
 
 
 @bp.get("/manage/<token>/export")
+@limited("manage")
 def export(token: str) -> ResponseReturnValue:
     body = json.dumps(export_of(_subscription(token)), indent=2, ensure_ascii=False)
     return Response(
@@ -108,6 +116,7 @@ def export(token: str) -> ResponseReturnValue:
 
 
 @bp.get("/unsubscribe/<token>")
+@limited("manage")
 def unsubscribe_page(token: str) -> ResponseReturnValue:
     public_id = public_id_from_unsubscribe_token(token)
     if public_id is None:
@@ -119,6 +128,7 @@ def unsubscribe_page(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/unsubscribe/<token>")
+@limited("manage")
 @csrf.exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no cookies or form token
 def unsubscribe(token: str) -> ResponseReturnValue:
     public_id = public_id_from_unsubscribe_token(token)
@@ -126,15 +136,9 @@ def unsubscribe(token: str) -> ResponseReturnValue:
         abort(404)
     subscription = _by_public_id(public_id)
     if subscription is not None:
-        delete_subscription(subscription)
+        erase(subscription)
     # 200 again for a subscription already gone: the request is repeated, not wrong.
     return _gone_page()
-
-
-def delete_subscription(subscription: Subscription) -> None:
-    """Leaving deletes the row; ON DELETE CASCADE takes its areas (no flag, nothing kept)."""
-    db.session.delete(subscription)
-    db.session.commit()
 
 
 def export_of(subscription: Subscription) -> dict[str, Any]:

@@ -32,8 +32,10 @@ from alerts.schema import ValidationError
 from core.clock import now
 from core.db import db
 from core.extensions import csrf
+from core.rate_limits import limited
 
 from .endpoints import PushSubscriptionInfo, validate_subscription
+from .erasure import erase
 from .mails import manage_url
 from .models import Channel, Subscription
 from .preferences import apply_preferences, preferences_of, validate_preferences
@@ -64,6 +66,7 @@ def _api_error(error: ApiError) -> tuple[Response, int]:
 
 
 @bp.post(API)
+@limited("push_api")
 def subscribe() -> tuple[Response, int]:
     body = _json_body()
     info, clean = _validated(body.get("subscription"), body.get("preferences"))
@@ -81,6 +84,7 @@ def subscribe() -> tuple[Response, int]:
 
 
 @bp.delete(API)
+@limited("push_api")
 def unsubscribe() -> Response | tuple[Response, int]:
     body = _json_body()
     token = request.headers.get(TOKEN_HEADER) or body.get("manage_token")
@@ -93,12 +97,12 @@ def unsubscribe() -> Response | tuple[Response, int]:
     # A forged token, a deleted subscription and a mismatched endpoint look the same from outside.
     if subscription is None or subscription.channel != Channel.PUSH or subscription.endpoint != endpoint:
         raise ApiError(404, "no such push subscription (already turned off?)")
-    db.session.delete(subscription)
-    db.session.commit()
+    erase(subscription)
     return Response(status=204)
 
 
 @bp.post(f"{API}/change")
+@limited("push_api")
 def change() -> tuple[Response, int]:
     """The browser replaced a subscription (pushsubscriptionchange): move our row to the new one."""
     body = _json_body()
