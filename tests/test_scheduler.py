@@ -33,6 +33,11 @@ def test_jobs_are_registered_and_run_in_an_app_context(app: Flask) -> None:
         "alerts.sweeps.publish_due",
         "alerts.sweeps.expire_due",
         "delivery.claims.drop_stale",
+        "subscribers.mail_throttle.drop_expired",
+        "delivery.push_liveness.purge_stale_pushes",
+        "subscribers.retention.purge_unconfirmed_emails",
+        "delivery.retention.purge_deliveries",
+        "alerts.retention.purge_audit",
     }
     clock.freeze(start + timedelta(minutes=6))
     jobs["alerts.sweeps.publish_due"].func()  # what the scheduler thread calls, context and all
