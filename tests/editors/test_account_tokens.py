@@ -72,6 +72,9 @@ def test_an_editor_is_offered_and_given_only_the_scopes_the_role_can_use(client:
     login(client, "ada@example.org")
     page = client.get(TOKENS_PATH).get_data(as_text=True)
     assert 'value="alerts:write"' in page and 'value="alerts:publish"' not in page
+    # A browser must not insist on every box: one is enough.
+    checkboxes = re.findall(r'<input[^>]*type="checkbox"[^>]*>', page)
+    assert len(checkboxes) == 3 and not any(" required" in box for box in checkboxes)
     refused = make_token(client, "sneaky", "alerts:publish")
     assert refused.status_code == 422
     assert token_count() == 0
