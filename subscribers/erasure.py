@@ -5,17 +5,24 @@ database takes the rest in the same statement: the areas go (ON DELETE CASCADE),
 rows lose their link to the row (ON DELETE SET NULL). Those rows are kept, nameless, because
 editors' statistics count them; what is left in them is an alert version, a channel, an outcome
 and its times, and an error text that never holds an address or endpoint (the senders scrub
-it). tests/retention/test_erasure.py searches every table for anything left behind.
+it). The sign-up mail throttle's row for the address (an HMAC of it, gone within minutes
+anyway) goes too. tests/subscribers/test_erasure.py searches every table for anything left.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import delete
+
 from core.db import db
 
-from .models import Subscription
+from .mail_throttle import mailbox_key
+from .models import SignupMailSent, Subscription
 
 
 def erase(subscription: Subscription) -> None:
     """Delete the subscription and everything linked to it, and commit."""
+    if subscription.email:
+        key = mailbox_key(subscription.email)
+        db.session.execute(delete(SignupMailSent).where(SignupMailSent.address_key == key))
     db.session.delete(subscription)
     db.session.commit()
