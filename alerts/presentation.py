@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -103,6 +104,16 @@ def photo_alt(photo: AlertPhoto, lang: str) -> LocalText:
     return LocalText(_("Photo of the product"), lang)
 
 
+def linkable(url: str) -> bool:
+    """Whether an editor's web link may become a link: http(s) only, as the validator demands.
+
+    Checked again here because a row written some other way (an import, an old database)
+    must not turn "javascript:..." into a link that runs when a reader clicks it.
+    """
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def region_name(code: str) -> str:
     """The region's name from the region tree, or "" for a code it no longer knows."""
     region = get_region(code)
@@ -115,4 +126,5 @@ TEMPLATE_GLOBALS: dict[str, Callable[..., Any]] = {
     "dose_ratio": dose_ratio,
     "photo_alt": photo_alt,
     "region_name": region_name,
+    "linkable": linkable,
 }
