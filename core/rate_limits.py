@@ -74,7 +74,8 @@ def too_many_requests(error: RateLimitExceeded) -> ResponseReturnValue:
         response = jsonify(error="too_many_requests", description=description)
     else:
         title = _("Too many requests")
-        response = Response(render_template("errors/too_many_requests.html", title=title, text=description))
+        # The subscriber pages' plain message page: a heading, one paragraph, a way back.
+        response = Response(render_template("subscribers/message.html", title=title, text=description))
     response.status_code = 429
     response.headers["Retry-After"] = str(seconds)
     # Feeds are cacheable by CDNs; one client's 429 must never be served to everyone else.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -26,6 +27,14 @@ WINDOW = 600
 SPELLINGS = [" jan@example.org", "Jan@Example.org", "JAN@EXAMPLE.ORG ", "jan@EXAMPLE.org", "\tJan@example.ORG\n"]
 
 
+@pytest.fixture
+def windowed(mail_app: Flask) -> Flask:
+    """The app sending through the test SMTP server, with the one-mail window on and the clock at START."""
+    mail_app.config["SIGNUP_MAIL_WINDOW_SECONDS"] = WINDOW
+    clock.freeze(START)
+    return mail_app
+
+
 def _recipients(server: SmtpServer) -> list[str]:
     return [address.lower() for received in server.messages for address in received.recipients]
 
@@ -38,12 +47,8 @@ def _api_sign_up(client: FlaskClient, email: str) -> tuple[int, object]:
 
 
 def test_a_burst_of_sign_ups_for_one_mailbox_sends_one_mail_a_window(
-    mail_app: Flask,
-    client: FlaskClient,
-    smtp_server: SmtpServer,
+    windowed: Flask, client: FlaskClient, smtp_server: SmtpServer
 ) -> None:
-    mail_app.config["SIGNUP_MAIL_WINDOW_SECONDS"] = WINDOW
-    clock.freeze(START)
     answers = {(r.status_code, r.location) for r in (sign_up(client, email) for email in SPELLINGS[:3])}
     api_answers = {repr(_api_sign_up(client, email)) for email in SPELLINGS[3:]}
     assert answers == {(303, "/subscribe/email/sent")}  # the same page every time
@@ -75,12 +80,8 @@ def test_a_burst_of_sign_ups_for_one_mailbox_sends_one_mail_a_window(
 
 
 def test_a_confirmed_address_gets_one_manage_link_mail_a_window(
-    mail_app: Flask,
-    client: FlaskClient,
-    smtp_server: SmtpServer,
+    windowed: Flask, client: FlaskClient, smtp_server: SmtpServer
 ) -> None:
-    mail_app.config["SIGNUP_MAIL_WINDOW_SECONDS"] = WINDOW
-    clock.freeze(START)
     sign_up(client, "jan@example.org")
     confirm(client, smtp_server.messages[0])
     assert by_email("jan@example.org").active  # type: ignore[union-attr]
@@ -93,12 +94,8 @@ def test_a_confirmed_address_gets_one_manage_link_mail_a_window(
 
 
 def test_a_mail_that_fails_frees_the_window_for_a_retry(
-    mail_app: Flask,
-    client: FlaskClient,
-    smtp_server: SmtpServer,
+    windowed: Flask, client: FlaskClient, smtp_server: SmtpServer
 ) -> None:
-    mail_app.config["SIGNUP_MAIL_WINDOW_SECONDS"] = WINDOW
-    clock.freeze(START)
     smtp_server.refuse_recipients("451 4.3.0 Try again later")
     assert sign_up(client, "jan@example.org").status_code == 503
     assert db.session.scalars(select(SignupMailSent)).all() == []
@@ -109,29 +106,19 @@ def test_a_mail_that_fails_frees_the_window_for_a_retry(
 
 
 def test_the_window_holds_across_web_processes(
-    mail_app: Flask,
-    client: FlaskClient,
-    smtp_server: SmtpServer,
-    database_url: str,
-    tmp_path: Path,
+    windowed: Flask, client: FlaskClient, smtp_server: SmtpServer, database_url: str, tmp_path: Path
 ) -> None:
     """A second app on the same database stands for a second gunicorn worker: its own memory, its own limiter."""
-    mail_app.config["SIGNUP_MAIL_WINDOW_SECONDS"] = WINDOW
-    clock.freeze(START)
-    second = create_app({**_base_config(database_url, tmp_path), **_mail_settings(mail_app)})
+    second = create_app({**_base_config(database_url, tmp_path), **_mail_settings(windowed)})
     assert sign_up(client, "jan@example.org").status_code == 303
     assert sign_up(second.test_client(), "JAN@example.org").status_code == 303
     assert _recipients(smtp_server) == ["jan@example.org"]
     with second.app_context():
         db.engine.dispose()
-    limiter.init_app(mail_app)  # the fixture's app counts in its own storage again
+    limiter.init_app(windowed)  # the fixture's app counts in its own storage again
 
 
-def test_a_window_of_zero_sends_every_time(
-    mail_app: Flask,
-    client: FlaskClient,
-    smtp_server: SmtpServer,
-) -> None:
+def test_a_window_of_zero_sends_every_time(mail_app: Flask, client: FlaskClient, smtp_server: SmtpServer) -> None:
     mail_app.config["SIGNUP_MAIL_WINDOW_SECONDS"] = 0
     for _ in range(3):
         sign_up(client, "jan@example.org")
