@@ -22,10 +22,10 @@ from delivery.push_liveness import purge_stale_pushes
 from delivery.worker import Worker
 from editors.models import Editor, Role
 from subscribers.models import Subscription
-from subscribers.vapid import generate_pair
 from tests.delivery.test_engine import AFTERNOON, publish
 from tests.delivery.test_webpush import push_id, subscriber
 from tests.factories import make_editor, make_subscription
+from tests.pushservice.sending import loopback_push_settings, running_push_service
 from tests.pushservice.server import PushService
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -33,22 +33,14 @@ HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 @pytest.fixture
 def push(app: Flask) -> Iterator[PushService]:
-    service = PushService().start()
-    yield service
-    service.stop()
+    with running_push_service() as service:
+        yield service
 
 
 @pytest.fixture
 def people(app: Flask) -> tuple[Editor, Editor]:
     clock.freeze(AFTERNOON)
-    app.config.update(
-        DELIVERY_PUSH_BACKEND="webpush",
-        PUSH_ALLOW_PRIVATE_ENDPOINTS=True,
-        PUSH_ALLOWED_HOSTS=[],
-        VAPID_PRIVATE_KEY=generate_pair()[0],
-        VAPID_SUBJECT="mailto:push-admin@example.org",
-        STALE_PUSH_RETENTION_DAYS=60,
-    )
+    app.config.update(loopback_push_settings(), STALE_PUSH_RETENTION_DAYS=60)
     return make_editor(role=Role.EDITOR), make_editor(role=Role.PUBLISHER)
 
 

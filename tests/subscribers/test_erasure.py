@@ -25,9 +25,9 @@ from delivery.worker import Worker
 from editors.models import Editor, Role
 from subscribers.mail_throttle import mailbox_key
 from subscribers.models import Subscription
-from subscribers.vapid import generate_pair
 from tests.delivery.test_engine import AFTERNOON, publish, update
 from tests.factories import make_editor, make_subscription
+from tests.pushservice.sending import loopback_push_settings, running_push_service
 from tests.pushservice.server import PushService
 
 from ..helpers import csrf_from
@@ -40,21 +40,16 @@ PUSH_ID = "erasure-probe-endpoint-k3v9"
 
 @pytest.fixture
 def push(app: Flask) -> Iterator[PushService]:
-    service = PushService().start()
-    yield service
-    service.stop()
+    with running_push_service() as service:
+        yield service
 
 
 @pytest.fixture
 def people(mail_app: Flask) -> tuple[Editor, Editor]:
     clock.freeze(AFTERNOON)
     mail_app.config.update(
-        DELIVERY_PUSH_BACKEND="webpush",
+        loopback_push_settings(),
         DELIVERY_EMAIL_BACKEND="email",
-        PUSH_ALLOW_PRIVATE_ENDPOINTS=True,
-        PUSH_ALLOWED_HOSTS=[],
-        VAPID_PRIVATE_KEY=generate_pair()[0],
-        VAPID_SUBJECT="mailto:push-admin@example.org",
         SIGNUP_MAIL_WINDOW_SECONDS=600,  # on, so its row for the address exists to be searched for
     )
     return make_editor(role=Role.EDITOR), make_editor(role=Role.PUBLISHER)
