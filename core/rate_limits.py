@@ -30,6 +30,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded, RouteLimit
+from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import limiter
@@ -55,7 +56,14 @@ def limited(group: str) -> RouteLimit:
 
 
 def install(app: Flask) -> None:
-    """The proxy's forwarded address (if configured) and the 429 answer."""
+    """The proxy's forwarded address (if configured) and the 429 answer; refuses a limit it cannot read."""
+    for key in GROUPS.values():
+        if app.config[key]:
+            try:
+                parse_many(app.config[key])
+            except ValueError:
+                # Found now rather than as a 500 on every request of the group.
+                raise ValueError(f'{key} = {app.config[key]!r} is no limit; write e.g. "10 per minute" or ""') from None
     hops = int(app.config["PROXY_FIX_X_FOR"] or 0)
     if hops > 0:
         # Trust exactly that many X-Forwarded-For entries: a client can prepend any it likes.

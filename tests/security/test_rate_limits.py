@@ -198,3 +198,8 @@ def test_login_and_unlisted_endpoints_keep_their_own_rules(app: Flask, client: F
         app.config[key] = "1 per minute"
     pages = [client.get(path).status_code for path in ["/subscribe", "/", "/sw.js", "/subscribe", "/", "/sw.js"]]
     assert pages == [200] * 6
+
+
+def test_a_limit_that_cannot_be_read_stops_the_app_at_start(database_url: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="RATE_LIMIT_FEEDS = 'lots' is no limit"):
+        create_app({**_base_config(database_url, tmp_path), "RATE_LIMIT_FEEDS": "lots"})
