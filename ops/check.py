@@ -92,20 +92,18 @@ def database(app: Flask) -> Iterator[Finding]:
 
 
 def vapid(app: Flask) -> Iterator[Finding]:
+    subject = app.config.get("VAPID_SUBJECT") or f"mailto:{app.config.get('SENDER', '')}"
+    if not SUBJECT.match(subject):
+        yield error("VAPID_SUBJECT", "must be a mailto: address or an https: URL that someone reads")
+    elif not app.config.get("VAPID_SUBJECT") and app.config.get("SENDER") == DEFAULTS["SENDER"]:
+        yield error("VAPID_SUBJECT", "is not set and SENDER is the example address: push services could reach no one")
     try:
         vapid_keys(app)
-    except VapidError:
-        # Its message may quote the subject; ours names the settings only.
-        if not SUBJECT.match(app.config.get("VAPID_SUBJECT") or f"mailto:{app.config.get('SENDER', '')}"):
-            yield error("VAPID_SUBJECT", "must be a mailto: address or an https: URL that someone reads")
-        else:
-            yield error("VAPID_PRIVATE_KEY", "no usable VAPID keys: run `flask vapid generate` or set the keys")
-        return
-    except Exception:  # an unreadable key: never echo what the parser said about it
-        yield error("VAPID_PRIVATE_KEY", "cannot be read as a P-256 private key")
-        return
-    if not app.config.get("VAPID_SUBJECT") and app.config.get("SENDER") == DEFAULTS["SENDER"]:
-        yield error("VAPID_SUBJECT", "is not set and SENDER is the example address; push services could reach no one")
+    except VapidError as problem:
+        # The keys are read before the subject is looked at: a complaint about the subject means
+        # the keys are fine. The message itself is not shown; the settings are named instead.
+        if not str(problem).startswith("VAPID_SUBJECT"):
+            yield error("VAPID_PRIVATE_KEY", "no usable VAPID keys: run `flask vapid generate` or set the key pair")
 
 
 def mail(app: Flask) -> Iterator[Finding]:

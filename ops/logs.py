@@ -14,10 +14,11 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, g, has_request_context
+from flask import Flask, has_request_context
 from flask.logging import default_handler
 
 from .redact import redact
+from .request_log import current_request_id
 
 FORMATS = ("json", "text")
 # Fields an access line carries besides its message (ops/request_log.py).
@@ -61,7 +62,7 @@ class StderrHandler(logging.StreamHandler):
 
 
 def request_id() -> str | None:
-    return g.get("request_id") if has_request_context() else None
+    return current_request_id() if has_request_context() else None
 
 
 class JsonFormatter(logging.Formatter):

@@ -14,12 +14,15 @@ import secrets
 import time
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from werkzeug.serving import WSGIRequestHandler
 
 from .redact import redact_path
 
 HEADER = "X-Request-ID"
+# Kept in the WSGI environ, which lives exactly as long as the request (flask.g lives as long as
+# the app context, which a test or a CLI command may share between requests).
+ID_KEY, STARTED_KEY = "signaal.request_id", "signaal.request_started"
 SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Load balancers and Prometheus ask every few seconds: their lines only at DEBUG.
 QUIET_PATHS = frozenset({"/healthz", "/metrics"})
@@ -34,22 +37,21 @@ def install(app: Flask) -> None:
 
 def current_request_id() -> str:
     """This request's id, made on first use (a hook that refused the request may run before ours)."""
-    rid: str | None = g.get("request_id")
+    rid: str | None = request.environ.get(ID_KEY)
     if rid is None:
         incoming = request.headers.get(HEADER, "")
-        rid = incoming if SAFE_ID.fullmatch(incoming) else secrets.token_hex(8)
-        g.request_id = rid
+        rid = request.environ[ID_KEY] = incoming if SAFE_ID.fullmatch(incoming) else secrets.token_hex(8)
     return rid
 
 
 def _start() -> None:
-    g.request_started = time.perf_counter()
+    request.environ[STARTED_KEY] = time.perf_counter()
     current_request_id()
 
 
 def _finish(response: Response) -> Response:
     response.headers[HEADER] = current_request_id()
-    started: float | None = g.get("request_started")
+    started: float | None = request.environ.get(STARTED_KEY)
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
     path = redact_path(request.path)
     access_log.log(

@@ -1,0 +1,130 @@
+"""GET /healthz: the database, the scheduler's heartbeat (written by the real scheduler job) and
+the delivery lag, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
+
+from app import create_app
+from core import clock
+from core.commands import with_heartbeat
+from core.db import db
+from core.scheduler import add_jobs
+from delivery.models import Delivery, Status
+from editors.models import Editor, Role
+from ops.heartbeat import Heartbeat
+from tests.delivery.test_engine import AFTERNOON, drain, publish
+from tests.factories import make_editor, make_subscription
+
+
+@pytest.fixture
+def people(app: Flask) -> tuple[Editor, Editor]:
+    clock.freeze(AFTERNOON)
+    return make_editor(role=Role.EDITOR), make_editor(role=Role.PUBLISHER)
+
+
+def scheduler_beats(app: Flask) -> None:
+    """One beat as the scheduler gives it: the job `flask serve` and `flask scheduler` add, run
+    the way APScheduler runs it (its own app context and session)."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    add_jobs(scheduler, app, with_heartbeat(app, []))
+    [job] = scheduler.get_jobs()
+    assert job.id == "ops.heartbeat.scheduler_beat"
+    assert job.trigger.interval == timedelta(seconds=min(10, app.config["SCHEDULER_INTERVAL_SECONDS"]))
+    job.func()
+
+
+def test_healthy_answers_200_with_every_field(app: Flask, client: FlaskClient) -> None:
+    clock.freeze(AFTERNOON)
+    scheduler_beats(app)
+    clock.freeze(AFTERNOON + timedelta(seconds=7))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "scheduler": "ok",
+        "scheduler_heartbeat_age_seconds": 7.0,
+        "oldest_due_delivery_lag_seconds": 0.0,
+    }
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_stale_heartbeat_answers_503(app: Flask, client: FlaskClient) -> None:
+    clock.freeze(AFTERNOON)
+    scheduler_beats(app)
+    clock.freeze(AFTERNOON + timedelta(seconds=60))  # HEALTH_SCHEDULER_MAX_AGE_SECONDS: still fine
+    assert client.get("/healthz").status_code == 200
+    clock.freeze(AFTERNOON + timedelta(seconds=61))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "scheduler": "stale",
+        "scheduler_heartbeat_age_seconds": 61.0,
+        "oldest_due_delivery_lag_seconds": 0.0,
+    }
+    scheduler_beats(app)  # the scheduler is back: the same row is renewed, no second one
+    assert client.get("/healthz").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(Heartbeat)) == 1
+
+
+def test_no_heartbeat_yet_answers_503_unless_the_check_is_off(app: Flask, client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["scheduler"] == "missing"
+    app.config["HEALTH_SCHEDULER_MAX_AGE_SECONDS"] = 0
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["scheduler"] == "not checked"
+
+
+def test_lag_is_the_age_of_the_oldest_due_pending_row(
+    app: Flask, client: FlaskClient, people: tuple[Editor, Editor]
+) -> None:
+    app.config["HEALTH_SCHEDULER_MAX_AGE_SECONDS"] = 0
+    make_subscription(["NL"])
+    make_subscription(["NL"], channel="email")
+    publish(people)  # two rows, due now
+    later = db.session.scalars(select(Delivery.id).order_by(Delivery.id)).first()
+    # One row waits for later (quiet hours, a retry): it is not late, so it is no lag.
+    db.session.execute(
+        update(Delivery).where(Delivery.id == later).values(not_before=AFTERNOON + timedelta(minutes=30))
+    )
+    db.session.commit()
+    clock.freeze(AFTERNOON + timedelta(seconds=42.5))
+    assert client.get("/healthz").get_json()["oldest_due_delivery_lag_seconds"] == 42.5
+    drain(app)
+    assert db.session.scalar(select(func.count()).where(Delivery.status == Status.PENDING)) == 1
+    assert client.get("/healthz").get_json()["oldest_due_delivery_lag_seconds"] == 0.0
+    clock.freeze(AFTERNOON + timedelta(minutes=31))  # now the waiting row is due, a minute ago
+    assert client.get("/healthz").get_json()["oldest_due_delivery_lag_seconds"] == 60.0
+
+
+def test_an_unreachable_database_answers_503_and_says_no_more(tmp_path: Path) -> None:
+    # Nothing listens on port 1: the connection is refused at once.
+    broken = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": "postgresql://signaal@127.0.0.1:1/signaal",
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "UPLOAD_DIR": str(tmp_path),
+        }
+    )
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "status": "unavailable",
+        "database": "unreachable",
+        "scheduler": "unknown",
+        "scheduler_heartbeat_age_seconds": None,
+        "oldest_due_delivery_lag_seconds": None,
+    }
