@@ -9,25 +9,17 @@ from sqlalchemy import select
 
 from alerts import audit, lifecycle
 from alerts.audit import AuditEntry
-from alerts.models import Alert
 from alerts.retention import purge_audit
 from alerts.sweeps import expire_due
 from core import clock
 from core.db import db
-from editors.models import Editor, Role
+from editors.models import Role
 from tests.alert_payloads import audi_payload
+from tests.delivery.test_engine import publish
 from tests.factories import make_editor
 
 START = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-
-
-def published(writer: Editor, chief: Editor, **overrides: object) -> Alert:
-    alert = lifecycle.create_alert(audi_payload(**overrides), writer)
-    lifecycle.submit(alert, writer)
-    lifecycle.approve(alert, chief)
-    lifecycle.publish(alert, chief)
-    return alert
 
 
 def entries() -> set[tuple[str, int | None, datetime]]:
@@ -39,13 +31,13 @@ def test_old_entries_of_alerts_that_are_over_go_and_nothing_else(app: Flask) -> 
     app.config["AUDIT_RETENTION_DAYS"] = 365
     clock.freeze(START)
     writer, chief = make_editor(role=Role.EDITOR), make_editor(role=Role.PUBLISHER)
-    over = published(writer, chief)  # expires after 30 days
-    lasting = published(writer, chief, expires=(START + 800 * DAY).isoformat())
+    over = publish((writer, chief))  # expires after 30 days
+    lasting = publish((writer, chief), expires=(START + 800 * DAY).isoformat())
     draft = lifecycle.create_alert(audi_payload(), writer)  # never published: still in the works
     audit.record("settings_changed", chief)  # about no alert
     db.session.commit()
     clock.freeze(START + 300 * DAY)
-    published(writer, chief)  # over, but within the window
+    publish((writer, chief))  # over, but within the window
     clock.freeze(START + 366 * DAY)
     expire_due()  # `over` and `later` expire: entries of today
 
