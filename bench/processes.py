@@ -104,12 +104,13 @@ class Helper:
         return self.process.returncode
 
 
-def start_workers(count: int, logs: Path) -> list[Helper]:
-    """`flask --app app worker` processes, idle and listening once this returns."""
+def start_workers(count: int, logs: Path, nice: int = 0) -> list[Helper]:
+    """`flask --app app worker` processes, idle and listening once this returns; `nice`: their niceness."""
+    prefix = ["nice", "-n", str(nice)] if nice else []  # exec'd, so the pid is the worker's
     workers = [
         Helper(
             f"worker {k}",
-            [sys.executable, "-m", "flask", "--app", "app", "worker", "--id", f"bench-{k}"],
+            [*prefix, sys.executable, "-m", "flask", "--app", "app", "worker", "--id", f"bench-{k}"],
             logs / f"worker-{k}.log",
         )
         for k in range(1, count + 1)
