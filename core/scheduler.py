@@ -26,7 +26,7 @@ Job = Callable[[], Any]
 def add_jobs(scheduler: BaseScheduler, app: Flask, jobs: list[tuple[Job, int]]) -> None:
     for job, seconds in jobs:
         scheduler.add_job(
-            _in_context(app, job),
+            in_context(app, job),
             "interval",
             seconds=seconds,
             id=f"{job.__module__}.{job.__name__}",
@@ -35,7 +35,9 @@ def add_jobs(scheduler: BaseScheduler, app: Flask, jobs: list[tuple[Job, int]]) 
         )
 
 
-def _in_context(app: Flask, job: Job) -> Job:
+def in_context(app: Flask, job: Job) -> Job:
+    """`job` as the scheduler runs it: in an app context, its failure logged, its session removed."""
+
     def run() -> None:
         with app.app_context():
             try:

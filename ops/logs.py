@@ -42,6 +42,8 @@ def configure_logging(app: Flask) -> None:
     handler.setFormatter(JsonFormatter() if style == "json" else TextFormatter(TEXT_FORMAT))
     root.addHandler(handler)
     root.setLevel(level)
+    # APScheduler writes two INFO lines for every run of every job: dozens a minute about nothing.
+    logging.getLogger("apscheduler").setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)
     # Flask's own handler would print app errors a second time, unscrubbed.
     app.logger.removeHandler(default_handler)
     for name in GUNICORN_LOGGERS:

@@ -3,6 +3,7 @@ the delivery lag, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from app import create_app
 from core import clock
-from core.commands import with_heartbeat
+from core.commands import scheduled_jobs
 from core.db import db
 from core.scheduler import add_jobs
 from delivery.models import Delivery, Status
@@ -30,15 +31,19 @@ def people(app: Flask) -> tuple[Editor, Editor]:
     return make_editor(role=Role.EDITOR), make_editor(role=Role.PUBLISHER)
 
 
-def scheduler_beats(app: Flask) -> None:
-    """One beat as the scheduler gives it: the job `flask serve` and `flask scheduler` add, run
-    the way APScheduler runs it (its own app context and session)."""
+def start_scheduler(app: Flask) -> Callable[[], None]:
+    """What `flask serve` and `flask scheduler` do: the job list (which beats once at once), added
+    to an APScheduler; returns the heartbeat job as APScheduler runs it (own context, own session)."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    add_jobs(scheduler, app, with_heartbeat(app, []))
+    add_jobs(scheduler, app, scheduled_jobs(app, lambda app: []))
     [job] = scheduler.get_jobs()
     assert job.id == "ops.heartbeat.scheduler_beat"
     assert job.trigger.interval == timedelta(seconds=min(10, app.config["SCHEDULER_INTERVAL_SECONDS"]))
-    job.func()
+    return job.func
+
+
+def scheduler_beats(app: Flask) -> None:
+    start_scheduler(app)()
 
 
 def test_healthy_answers_200_with_every_field(app: Flask, client: FlaskClient) -> None:
@@ -75,6 +80,16 @@ def test_a_stale_heartbeat_answers_503(app: Flask, client: FlaskClient) -> None:
     scheduler_beats(app)  # the scheduler is back: the same row is renewed, no second one
     assert client.get("/healthz").status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Heartbeat)) == 1
+
+
+def test_a_scheduler_beats_as_it_starts(app: Flask, client: FlaskClient) -> None:
+    clock.freeze(AFTERNOON)
+    beat = start_scheduler(app)
+    assert client.get("/healthz").get_json()["scheduler"] == "ok"  # before any interval has passed
+    clock.freeze(AFTERNOON + timedelta(seconds=90))
+    assert client.get("/healthz").status_code == 503
+    beat()
+    assert client.get("/healthz").get_json()["scheduler_heartbeat_age_seconds"] == 0.0
 
 
 def test_no_heartbeat_yet_answers_503_unless_the_check_is_off(app: Flask, client: FlaskClient) -> None:
