@@ -19,7 +19,7 @@ from editors.models import Editor, Role
 
 from ..factories import DEFAULT_PASSWORD, make_editor
 from ..helpers import csrf_from, login
-from .two_step import CODE_PATH, START, TWO_STEP_PATH, code_at, enrol, send_code
+from .two_step import CODE_PATH, LATER, START, TWO_STEP_PATH, code_at, enrol, enrolled_and_logged_in
 
 SECRET_ON_PAGE = re.compile(r'<code class="secret">([A-Z2-7 ]+)</code>')
 QR_ON_PAGE = re.compile(r'<img src="(data:image/svg\+xml[^"]+)"')
@@ -105,13 +105,7 @@ def post_without_page(client: FlaskClient, path: str) -> TestResponse:
 
 def test_switching_off_needs_the_password_and_a_current_code(client: FlaskClient) -> None:
     editor = make_editor("chief@example.org", role=Role.PUBLISHER)
-    secret = enrol(editor)
-    login(client, "chief@example.org")
-    send_code(client, code_at(secret, START))
-
-    later = START.replace(minute=5)
-    clock.freeze(later)
-    code = code_at(secret, later)
+    code = code_at(enrolled_and_logged_in(client, editor), LATER)
     refused = post(client, TWO_STEP_PATH + "/off", password="not the password", code=code)
     assert refused.status_code == 422
     assert reload(editor).has_totp and editor.failed_logins == 1
@@ -125,12 +119,8 @@ def test_switching_off_needs_the_password_and_a_current_code(client: FlaskClient
 
 def test_switching_off_without_csrf_is_refused(client: FlaskClient) -> None:
     editor = make_editor("chief@example.org", role=Role.PUBLISHER)
-    secret = enrol(editor)
-    login(client, "chief@example.org")
-    send_code(client, code_at(secret, START))
-    later = START.replace(minute=5)
-    clock.freeze(later)
-    response = client.post(TWO_STEP_PATH + "/off", data={"password": DEFAULT_PASSWORD, "code": code_at(secret, later)})
+    code = code_at(enrolled_and_logged_in(client, editor), LATER)
+    response = client.post(TWO_STEP_PATH + "/off", data={"password": DEFAULT_PASSWORD, "code": code})
     assert response.status_code == 400
     assert reload(editor).has_totp
 

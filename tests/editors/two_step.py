@@ -13,13 +13,14 @@ from core.db import db
 from editors import totp
 from editors.models import Editor
 
-from ..helpers import csrf_from
+from ..helpers import csrf_from, login
 
 CODE_PATH = "/editor/login/code"
 TWO_STEP_PATH = "/editor/account/two-step"
 START = datetime(2025, 6, 1, 22, 0, tzinfo=UTC)
 # Long before START, so the code that confirmed the enrolment is not "the last one used" at START.
 ENROLLED_AT = START - timedelta(days=1)
+LATER = START + timedelta(minutes=5)
 
 
 def code_at(secret: str, moment: datetime, steps: int = 0) -> str:
@@ -43,3 +44,12 @@ def send_code(client: FlaskClient, code: str) -> TestResponse:
     page = client.get(CODE_PATH)
     assert page.status_code == 200, page.status_code
     return client.post(CODE_PATH, data={"csrf_token": csrf_from(page.data), "code": code})
+
+
+def enrolled_and_logged_in(client: FlaskClient, editor: Editor) -> str:
+    """Enrol `editor`, log in with password and code at START, then move the clock past that code."""
+    secret = enrol(editor)
+    login(client, editor.email)
+    assert send_code(client, code_at(secret, START)).status_code == 302
+    clock.freeze(LATER)
+    return secret
