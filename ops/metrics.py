@@ -1,9 +1,10 @@
 """GET /metrics: Prometheus text format.
 
 Figures from the database, taken at scrape time, so the same from whichever web process answers:
-outbox rows by channel and status, the queue by channel and state, how long the oldest due row
-has waited, and heartbeat ages. After them this process's own delivery counters
-(ops/instruments.py), which have values only where a worker runs inside the web process.
+deliveries by channel and status (with those the retention purge has deleted), the queue by
+channel and state, how long the oldest due row has waited, and heartbeat ages. After them this
+process's own delivery counters (ops/instruments.py), which have values only where a worker
+runs inside the web process.
 
 Who may read it: with METRICS_TOKEN set, whoever sends `Authorization: Bearer <token>`; without,
 only a client on this machine that came through no proxy (no forwarding headers), since a proxy
@@ -65,10 +66,11 @@ class OutboxCollector(Collector):
         moment = now()
         rows = GaugeMetricFamily(
             "signaal_deliveries",
-            "Outbox rows by channel and status (pending, sent, failed, pruned, dropped), counted at scrape time.",
+            "Deliveries by channel and status (pending, sent, failed, pruned, dropped): outbox rows at scrape "
+            "time, with those the retention purge deleted.",
             labels=["channel", "status"],
         )
-        for (channel, status), count in sorted(outbox.rows_by_status().items()):
+        for (channel, status), count in sorted(outbox.deliveries_by_status().items()):
             rows.add_metric([channel, status], count)
         yield rows
         queue = GaugeMetricFamily(

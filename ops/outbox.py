@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 
 from core.db import db
 from delivery.models import Delivery, Status
+from delivery.tallies import DeliveryTally
 from subscribers.models import Channel
 
 # Pending rows by what they wait for.
@@ -45,10 +46,15 @@ def queue_depth(moment: datetime) -> dict[tuple[str, str], int]:
     return counts
 
 
-def rows_by_status() -> dict[tuple[str, str], int]:
-    """Every row by (channel, status): the outcome of all deliveries the table still holds."""
-    query = select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status)
+def deliveries_by_status() -> dict[tuple[str, str], int]:
+    """Every delivery by (channel, status): the rows in the outbox, and those the retention purge
+    has deleted (kept as tallies), so a count of finished deliveries never goes down."""
+    rows = select(Delivery.channel, Delivery.status, func.count()).group_by(Delivery.channel, Delivery.status)
+    purged = select(DeliveryTally.channel, DeliveryTally.status, func.sum(DeliveryTally.rows)).group_by(
+        DeliveryTally.channel, DeliveryTally.status
+    )
     counts = {(channel.value, status.value): 0 for channel in Channel for status in Status}
-    for channel, status, count in db.session.execute(query):
-        counts[(channel.value, status.value)] = count
+    for query in (rows, purged):
+        for channel, status, count in db.session.execute(query):
+            counts[(channel.value, status.value)] += int(count)
     return counts

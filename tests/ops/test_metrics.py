@@ -13,8 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select
 
+from alerts.sweeps import expire_due
 from core import clock
+from core.db import db
+from delivery.models import Delivery
+from delivery.retention import purge_deliveries
 from delivery.worker import Worker
 from editors.models import Editor, Role
 from ops.instruments import serve_worker_metrics
@@ -85,6 +90,20 @@ def test_outbox_figures_and_worker_counters_after_a_real_delivery(
     assert grew("signaal_send_seconds_count", channel="push") == 1  # one batch held all three
     assert grew("signaal_send_seconds_count", channel="email") == 1
     assert grew("signaal_send_seconds_sum", channel="push") > 0
+
+
+def test_deliveries_the_retention_purge_deleted_still_count(
+    app: Flask, client: FlaskClient, people: tuple[Editor, Editor]
+) -> None:
+    for _ in range(2):
+        make_subscription(["NL"])
+    publish(people)
+    drain(app)
+    clock.freeze(AFTERNOON + timedelta(days=app.config["DELIVERY_RETENTION_DAYS"] + 1))
+    expire_due()  # the alert (30 days) is over
+    assert purge_deliveries() == 2
+    assert db.session.scalar(select(func.count()).select_from(Delivery)) == 0
+    assert value(scrape(client), "signaal_deliveries", channel="push", status="sent") == 2
 
 
 @pytest.fixture
