@@ -175,6 +175,7 @@ class Form:
     def __init__(self, action: str, method: str) -> None:
         self.action, self.method = action, method
         self.fields: dict[str, str] = {}  # name -> input type ("text", "hidden", "textarea", "select", ...)
+        self.csrf_token = ""  # the value the page put in it, valid for the session that got the page
 
     def text_fields(self) -> list[str]:
         return [name for name, kind in self.fields.items() if kind in TEXT_INPUTS and name != "csrf_token"]
@@ -198,6 +199,8 @@ class FormParser(HTMLParser):
         elif self._form is not None and tag in ("input", "textarea", "select") and named.get("name"):
             kind = "textarea" if tag == "textarea" else "select" if tag == "select" else named.get("type", "text")
             self._form.fields.setdefault(named["name"], kind.lower())
+            if named["name"] == "csrf_token":
+                self._form.csrf_token = named.get("value", "")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":

@@ -7,14 +7,16 @@ argument this module does not know how to fill fails loudly instead of being ski
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from alerts import lifecycle
 from alerts.models import Alert
-from editors.models import Role
+from core.db import db
+from editors.models import ApiToken, Role
 from subscribers.models import Subscription
 from subscribers.tokens import confirm_token, manage_token, unsubscribe_token
 from subscribers.vapid import generate_pair
@@ -42,6 +44,7 @@ class World:
     push: Subscription
     writer_token: str  # API tokens of the editor and the publisher, made with the CLI
     chief_token: str
+    _tokens: dict[str, str] = field(default_factory=dict)
 
     def chief(self) -> Browser:
         """The publisher, logged in through the real form, and sending their API token too."""
@@ -65,16 +68,23 @@ class World:
                 values[name] = "css/site.css"
             elif name == "token":
                 values[name] = self.token_for(rule.endpoint)
+            elif name == "token_id":
+                chiefs = select(ApiToken.id).where(ApiToken.editor_id == self.team.chief.id)
+                values[name] = db.session.scalars(chiefs).first()
             else:
                 raise AssertionError(f"tests/security/site.py cannot fill <{name}> of {rule.rule}: add it")
         return values
 
     def token_for(self, endpoint: str) -> str:
-        if "unsubscribe" in endpoint:
-            return unsubscribe_token(self.email)
-        if "confirm" in endpoint:
-            return confirm_token(self.email)
-        return manage_token(self.email)
+        """The email subscriber's link token that fits the route (tokens are timestamped: made once)."""
+        if not self._tokens:
+            self._tokens.update(
+                unsubscribe=unsubscribe_token(self.email),
+                confirm=confirm_token(self.email),
+                manage=manage_token(self.email),
+            )
+        kind = next((kind for kind in ("unsubscribe", "confirm") if kind in endpoint), "manage")
+        return self._tokens[kind]
 
     def path(self, rule: Rule, **overrides: object) -> str:
         built = rule.build({**(rule.defaults or {}), **self.path_values(rule), **overrides}, append_unknown=False)
