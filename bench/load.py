@@ -18,7 +18,7 @@ In order, on PostgreSQL (a throwaway database of our own, dropped afterwards):
    once with the same settings, and the push service is polled until it has N requests or
    --fanout-timeout seconds have passed (then the run reports what it has and fails);
 5. checks: N requests, all answered 201, N delivery rows sent; and the share of wrk's window
-   that the fan-out (first push to last) covered.
+   that the fan-out (publish commit to N-th push: the workers wake at the commit) covered.
 
 Printed: requests/s, latency p50, p90, p99 and max, failed requests and the web workers' CPU
 per request, idle beside during; p99 during over idle; the fan-out's times, rate and CPU; the
@@ -62,7 +62,7 @@ class Fanout:
     first: float | None  # seconds from the publish commit to the push service's first request
     last: float | None  # … to its N-th; None if the watch timed out
     watched: float  # … to the end of the watch
-    overlap: float  # the share of wrk's window the fan-out (first push to last) covered
+    overlap: float  # the share of wrk's window the fan-out (publish commit to N-th push) covered
     worker_cpu: list[float]
 
     @property
@@ -90,17 +90,17 @@ def during_fanout(
     with web.wrk(args.duration) as process:
         wrk_started = time.monotonic()
         while last is None and (moment := time.monotonic()) < deadline:
+            for helper in (*workers, service.helper, web.helper):
+                helper.check()
             count = service.requests()
             first = first or (moment if count else None)
             last = moment if count >= n else None
-            for helper in (*workers, service.helper, web.helper):
-                helper.check()
             time.sleep(0.05)  # polling the service's counter: a 50 ms step in the fan-out's end
         ended = time.monotonic()
         load = web.finish(process, web_before, args.duration)
     worker_cpu = [cpu_seconds(w.pid) - before for w, before in zip(workers, cpu_before, strict=True)]
     window = (wrk_started, wrk_started + load.seconds)
-    covered = min(window[1], last or ended) - max(window[0], first or ended)
+    covered = min(window[1], last or ended) - max(window[0], committed)  # the workers start at the commit
     fanout = Fanout(
         committed - started,
         service.requests(),
@@ -140,40 +140,50 @@ def run(args: argparse.Namespace) -> None:
         service = PushService(tmp, count_only=True)
         stack.callback(service.close)
         stack.enter_context(harness.bench_app("postgresql", tmp, settings))
-        harness.banner(f"load: {n:,} push subscribers, PostgreSQL ({harness.database_version()}), {args.alerts} alerts")
-        started = time.perf_counter()
-        paths = content(args.alerts)
-        harness.insert_subscriptions(rows(n, service))
-        staged = harness.stage_alert()
-        print(f"set-up: alerts published, {n:,} subscriptions inserted in {time.perf_counter() - started:.1f} s")
-
-        web = Web(tmp, args.web_workers, args.connections)
-        stack.callback(web.helper.stop)
-        web.check(paths)
-        workers = start_workers(WORKERS, tmp, nice=args.worker_nice)
-        stack.callback(lambda: [worker.stop() for worker in workers])
-        print(f"web: {' '.join(f'{k}={v!r}' for k, v in WEB_ENV.items())} {shlex.join(web.command)}")
-        print(
-            f"delivery: {WORKERS} `flask --app app worker` processes, niceness {args.worker_nice}, "
-            f"DELIVERY_BATCH_SIZE {args.batch_size}"
-        )
-        print(f"wrk: 1 thread, {args.connections} connections, {args.duration} s, {len(paths)} paths in turn:")
-        print("  " + " ".join(paths))
-
-        web.measure(WARM_UP_SECONDS)
-        print(f"idle baseline: {args.duration} s; {harness.load()}", flush=True)
-        idle = web.measure(args.duration)
-        print(f"during the fan-out: publishing to {n:,}; {harness.load()}", flush=True)
-        busy, fanout, version_id = during_fanout(web, staged, service, workers, args)
-        if fanout.last is not None:
-            verify(service, version_id, n)
-        peaks = stop_workers(workers, [0.0] * WORKERS).peak_kib
-        report(args, idle, busy, fanout, peaks)
-        if fanout.last is None:
-            raise SystemExit(
-                f"INCOMPLETE: the fan-out did not finish within --fanout-timeout {args.fanout_timeout} s "
-                f"({fanout.sent:,} of {n:,} pushes); rows {harness.row_counts(version_id)}"
+        helpers = [service.helper]
+        try:
+            harness.banner(
+                f"load: {n:,} push subscribers, PostgreSQL ({harness.database_version()}), {args.alerts} alerts"
             )
+            started = time.perf_counter()
+            paths = content(args.alerts)
+            harness.insert_subscriptions(rows(n, service))
+            staged = harness.stage_alert()
+            print(f"set-up: alerts published, {n:,} subscriptions inserted in {time.perf_counter() - started:.1f} s")
+
+            web = Web(tmp, args.web_workers, args.connections)
+            helpers.append(web.helper)
+            stack.callback(web.helper.stop)
+            web.check(paths)
+            workers = start_workers(WORKERS, tmp, nice=args.worker_nice)
+            helpers += workers
+            stack.callback(lambda: [worker.stop() for worker in workers])
+            print(f"web: {' '.join(f'{k}={v!r}' for k, v in WEB_ENV.items())} {shlex.join(web.command)}")
+            print(
+                f"delivery: {WORKERS} `flask --app app worker` processes, niceness {args.worker_nice}, "
+                f"DELIVERY_BATCH_SIZE {args.batch_size}"
+            )
+            print(f"wrk: 1 thread, {args.connections} connections, {args.duration} s, {len(paths)} paths in turn:")
+            print("  " + " ".join(paths))
+
+            web.measure(WARM_UP_SECONDS)
+            print(f"idle baseline: {args.duration} s; {harness.load()}", flush=True)
+            idle = web.measure(args.duration)
+            print(f"during the fan-out: publishing to {n:,}; {harness.load()}", flush=True)
+            busy, fanout, version_id = during_fanout(web, staged, service, workers, args)
+            if fanout.last is not None:
+                verify(service, version_id, n)
+            peaks = stop_workers(workers, [0.0] * WORKERS).peak_kib
+            report(args, idle, busy, fanout, peaks)
+            if fanout.last is None:
+                raise SystemExit(
+                    f"INCOMPLETE: the fan-out did not finish within --fanout-timeout {args.fanout_timeout} s "
+                    f"({fanout.sent:,} of {n:,} pushes); rows {harness.row_counts(version_id)}"
+                )
+        except BaseException:
+            for helper in helpers:  # what the processes said, before the temporary directory goes
+                print(f"--- {helper.name}, last lines of its output:\n{helper.tail()}")
+            raise
 
 
 def report(args: argparse.Namespace, idle: Load, busy: Load, fanout: Fanout, peaks: list[int]) -> None:
@@ -190,9 +200,9 @@ def report(args: argparse.Namespace, idle: Load, busy: Load, fanout: Fanout, pea
         f"{fanout.rate:,.0f} msg/s from first push to last; workers' CPU {cpu} s "
         f"({sum(fanout.worker_cpu) / max(fanout.sent, 1) * 1e6:,.0f} µs a message), peak RSS {rss} MiB"
     )
-    print(f"wrk's window covered by the fan-out (first push to last): {fanout.overlap:.0%}")
+    print(f"wrk's window covered by the fan-out (publish commit to N-th push): {fanout.overlap:.0%}")
     if fanout.overlap < 1 and fanout.last is not None:
-        print("  (not all of it: raise --subscribers or lower --duration, and see when the first push went)")
+        print("  (the fan-out ended first: raise --subscribers or lower --duration for full cover)")
     print(f"\n{HEADER}\n{idle.row('idle')}\n{busy.row('during fan-out')}")
     print(
         f"\nRESULT load N={n:,} {args.duration} s x {args.connections} connections: p99 during/idle "
