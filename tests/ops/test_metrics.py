@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -23,9 +22,9 @@ from delivery.retention import purge_deliveries
 from delivery.worker import Worker
 from editors.models import Editor, Role
 from ops.instruments import serve_worker_metrics
-from subscribers.vapid import generate_pair
 from tests.delivery.test_engine import AFTERNOON, drain, publish
-from tests.delivery.test_webpush import subscriber
+from tests.delivery.test_webpush import drain as drain_worker
+from tests.delivery.test_webpush import push_id, subscriber
 from tests.factories import make_editor, make_subscription
 from tests.pushservice.server import PushService
 
@@ -106,33 +105,19 @@ def test_deliveries_the_retention_purge_deleted_still_count(
     assert value(scrape(client), "signaal_deliveries", channel="push", status="sent") == 2
 
 
-@pytest.fixture
-def push(app: Flask) -> Iterator[PushService]:
-    service = PushService().start()
-    yield service
-    service.stop()
-
-
 def test_push_errors_are_counted_by_origin_and_reason(
-    app: Flask, client: FlaskClient, people: tuple[Editor, Editor], push: PushService
+    app: Flask, client: FlaskClient, people: tuple[Editor, Editor], push_service: PushService
 ) -> None:
-    app.config.update(
-        DELIVERY_PUSH_BACKEND="webpush",
-        PUSH_ALLOW_PRIVATE_ENDPOINTS=True,
-        PUSH_ALLOWED_HOSTS=[],
-        VAPID_PRIVATE_KEY=generate_pair()[0],
-        VAPID_SUBJECT="mailto:push-admin@example.org",
-    )
+    push = push_service  # a push service on loopback, and the web push channel set up to use it
     _fine, gone, broken, busy = (subscriber(push) for _ in range(4))
-    push.answer((gone.endpoint or "").rsplit("/", 1)[1], 410)
-    push.answer((broken.endpoint or "").rsplit("/", 1)[1], 500)
-    push.answer((busy.endpoint or "").rsplit("/", 1)[1], 500)
+    push.answer(push_id(gone), 410)
+    push.answer(push_id(broken), 500)
+    push.answer(push_id(busy), 500)
     before = scrape(client)
     publish(people)
     worker = Worker(app, "metrics-test")
     try:
-        while worker.run_once():
-            pass
+        drain_worker(worker)
     finally:
         worker.close()
     after = scrape(client)
