@@ -22,6 +22,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 SESSION_KEY = "editor_id"
+EPOCH_KEY = "session_epoch"  # Editor.session_epoch when the session began; logout bumps it
 # Where an editor who must switch on the second factor is sent first.
 ENROL_ENDPOINT = "account.two_step"
 
@@ -43,7 +44,7 @@ def current_editor() -> Editor | None:
     if not isinstance(editor_id, int):
         return None
     editor = db.session.get(Editor, editor_id)
-    if editor is None or not editor.active:
+    if editor is None or not editor.active or session.get(EPOCH_KEY) != editor.session_epoch:
         session.pop(SESSION_KEY, None)
         return None
     return editor
@@ -60,6 +61,7 @@ def acting_editor() -> Editor:
 def start_session(editor: Editor) -> None:
     end_session()
     session[SESSION_KEY] = editor.id
+    session[EPOCH_KEY] = editor.session_epoch
     session.permanent = True
 
 
@@ -67,6 +69,17 @@ def end_session() -> None:
     """An empty session, so nothing put there before (by anyone) survives into the next step."""
     session.clear()
     _forget_csrf_token()
+
+
+def end_every_session(editor: Editor) -> None:
+    """Log out: this session and every copy of any of the editor's session cookies.
+
+    Cookies are signed, not stored, so clearing this one alone would leave a copied cookie
+    working until it expires (and a replayed cookie is refreshed on every request).
+    """
+    editor.session_epoch += 1
+    db.session.commit()
+    end_session()
 
 
 def _forget_csrf_token() -> None:

@@ -44,6 +44,9 @@ class Editor(Base):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The 30-second time step of the last accepted code: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Bumped at logout. A session cookie carries the number it was made with, so a copy of the
+    # cookie (stolen, or left in a shared browser) stops working once its editor logs out.
+    session_epoch: Mapped[int] = mapped_column(default=0)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="editor")
 

@@ -11,7 +11,14 @@ from flask_babel import gettext as _
 
 from core.extensions import limiter
 
-from .auth import ENROL_ENDPOINT, editor_required, end_session, safe_next_path, start_session
+from .auth import (
+    ENROL_ENDPOINT,
+    acting_editor,
+    editor_required,
+    end_every_session,
+    safe_next_path,
+    start_session,
+)
 from .forms import CodeForm, LoginForm
 from .login import authenticate, begin_second_step, login_rate_limit, pass_second_step, pending_login
 from .totp import must_enrol
@@ -61,6 +68,6 @@ def login_code() -> ResponseReturnValue:
 @bp.route("/logout", methods=["POST"])
 @editor_required(before_enrolment=True)
 def logout() -> ResponseReturnValue:
-    end_session()
+    end_every_session(acting_editor())
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -181,3 +181,17 @@ def test_a_tampered_session_cookie_is_no_login(world: World, attack: str) -> Non
     response = chief.post(f"/editor/alerts/{world.published.id}/withdraw", {"reason": "error"})
     assert response.status_code in (302, 400)
     assert changed_tables(before) == []
+
+
+def test_a_session_cookie_replayed_after_logout_is_no_login(world: World) -> None:
+    chief = world.chief()
+    chief.client.environ_base.pop("HTTP_AUTHORIZATION")
+    copied = chief.client.get_cookie("session")
+    elsewhere = world.chief()  # the same editor in a second browser
+    elsewhere.client.environ_base.pop("HTTP_AUTHORIZATION")
+    assert copied is not None and chief.get("/editor/").status_code == 200
+    assert chief.post("/editor/logout").status_code == 302
+    chief.client.set_cookie("session", copied.value)
+    assert chief.get("/editor/").status_code == 302
+    assert elsewhere.get("/editor/").status_code == 302  # logging out ends every session of the editor
+    assert world.chief().get("/editor/").status_code == 200  # a fresh login works

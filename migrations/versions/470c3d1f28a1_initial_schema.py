@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 74633e78fedd
+Revision ID: 470c3d1f28a1
 Revises: 
-Create Date: 2026-12-01 07:11:28.310628
+Create Date: 2026-12-01 07:37:27.789239
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '74633e78fedd'
+revision = '470c3d1f28a1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -30,6 +30,7 @@ def upgrade():
     sa.Column('totp_secret', sa.String(length=255), nullable=True),
     sa.Column('totp_enabled_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
+    sa.Column('session_epoch', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_editors')),
     sa.UniqueConstraint('email', name=op.f('uq_editors_email'))
     )
