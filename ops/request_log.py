@@ -53,7 +53,8 @@ def _finish(response: Response) -> Response:
     response.headers[HEADER] = current_request_id()
     started: float | None = request.environ.get(STARTED_KEY)
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
-    path = redact_path(request.path)
+    # A decoded path may hold a newline (%0A): never let a client start a log line of its own.
+    path = "".join(c if c.isprintable() else "?" for c in redact_path(request.path))
     access_log.log(
         logging.DEBUG if request.path in QUIET_PATHS else logging.INFO,
         "%s %s %s",

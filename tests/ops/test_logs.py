@@ -91,6 +91,9 @@ def test_tokens_in_paths_stay_out_of_the_access_line(
     assert access["path"] == "/manage/[redacted]"
     assert access["status"] == response.status_code
     assert access["request_id"] == response.headers["X-Request-ID"]
+    client.get("/x%0AERROR forged")  # a newline, decoded
+    [access] = [line for line in lines(capsys.readouterr().err) if line["logger"] == "signaal.access"]
+    assert access["path"] == "/x?ERROR forged"
 
 
 @pytest.mark.parametrize("given", ["", "has space", "x" * 65, "a@b.example", "1.2.3.4", "id;forged", "<script>"])
