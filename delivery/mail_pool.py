@@ -26,7 +26,7 @@ import smtplib
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -101,16 +101,28 @@ class Envelope:
 
 
 class _Batch:
-    """What the lanes of one send() share: the queue, the results, and a reason to stop early."""
+    """What the lanes of one send() share: the queue, the results, and a reason to stop early.
 
-    def __init__(self, mails: list[Envelope]) -> None:
-        self.mails = mails
-        self.results: list[MailError | None] = [None] * len(mails)
-        self.todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-        for index in range(len(mails)):
-            self.todo.put(index)
+    The caller adds mails while the lanes already send the first ones, so making the next
+    mail (our CPU) overlaps with the server taking the last one (its CPU, and the round trips).
+    """
+
+    def __init__(self) -> None:
+        self.mails: list[Envelope] = []
+        self.results: list[MailError | None] = []
+        self.todo: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         # Set when the server cannot be reached or refuses our setup: the rest are not tried.
         self.halt: MailError | None = None
+
+    def add(self, mail: Envelope) -> None:
+        self.mails.append(mail)
+        self.results.append(None)
+        self.todo.put(len(self.mails) - 1)
+
+    def close(self, lanes: int) -> None:
+        """No more mails: each lane stops when it takes one of these."""
+        for _ in range(lanes):
+            self.todo.put(None)
 
 
 class SmtpPool:
@@ -120,12 +132,21 @@ class SmtpPool:
         self._executor = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="smtp")
         self._tls = ssl.create_default_context()  # verifies certificates; loaded once (CA bundles are slow)
 
-    def send(self, mails: list[Envelope]) -> list[MailError | None]:
-        """One result per mail, in order: None when the server accepted it."""
-        batch = _Batch(mails)
-        lanes = [self._executor.submit(self._lane, slot, batch) for slot in range(min(self.size, len(mails)))]
-        for lane in lanes:
-            lane.result()
+    def send(self, mails: Iterable[Envelope]) -> list[MailError | None]:
+        """One result per mail, in order: None when the server accepted it.
+
+        `mails` may be a generator: the lanes start sending as soon as it yields the first one.
+        A lane opens its connection only when it gets a mail, so idle lanes cost nothing.
+        """
+        batch = _Batch()
+        lanes = [self._executor.submit(self._lane, slot, batch) for slot in range(self.size)]
+        try:
+            for mail in mails:
+                batch.add(mail)
+        finally:
+            batch.close(len(lanes))
+            for lane in lanes:
+                lane.result()
         return batch.results
 
     def close(self) -> None:
@@ -135,9 +156,8 @@ class SmtpPool:
 
     def _lane(self, slot: int, batch: _Batch) -> None:
         while True:
-            try:
-                index = batch.todo.get_nowait()
-            except queue.Empty:
+            index = batch.todo.get()
+            if index is None:
                 return
             if batch.halt is not None:
                 batch.results[index] = batch.halt

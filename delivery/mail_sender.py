@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
@@ -71,13 +72,29 @@ class EmailSender:
         outgoing: list[Outgoing] = []
         results: list[Result] = []
         notes: Counter[str] = Counter()
-        for job in jobs:
-            try:
-                outgoing.append(renderer.outgoing(job))
-            except UnsendableAddress as unsendable:
-                notes[f"failed: {unsendable}"] += 1
-                results += _results(job, Outcome.FAIL, str(unsendable))
-        errors = self._deliver(outgoing)
+
+        def rendered() -> Iterator[tuple[Outgoing, Envelope | None]]:
+            # A generator: the SMTP lanes send the first mails while the next ones are made.
+            for job in jobs:
+                try:
+                    mail = renderer.outgoing(job)
+                    envelope = Envelope(mail.to, mail.raw()) if self.pool is not None else None
+                except UnsendableAddress as unsendable:
+                    notes[f"failed: {unsendable}"] += 1
+                    results.extend(_results(job, Outcome.FAIL, str(unsendable)))
+                    continue
+                except Exception:
+                    # Mails of this batch may be out already: one broken job must not make the
+                    # worker resend them all. This one is tried again later.
+                    log.exception("making an alert mail failed unexpectedly")
+                    notes["retry: unexpected error while making the mail"] += 1
+                    retry_at = backoff(job.attempts, now())
+                    results.extend(_results(job, Outcome.RETRY, "unexpected error while making the mail", retry_at))
+                    continue
+                outgoing.append(mail)
+                yield mail, envelope
+
+        errors = self._deliver(rendered())
         moment = now()
         for mail, error in zip(outgoing, errors, strict=True):
             outcome, said, retry_at = verdict(error, mail.job.attempts, moment)
@@ -90,12 +107,12 @@ class EmailSender:
         self._log(len(outgoing), notes)
         return results
 
-    def _deliver(self, outgoing: list[Outgoing]) -> list[MailError | None]:
+    def _deliver(self, outgoing: Iterator[tuple[Outgoing, Envelope | None]]) -> list[MailError | None]:
         if self.pool is not None:
-            return self.pool.send([Envelope(mail.to, mail.raw()) for mail in outgoing])
+            return self.pool.send(envelope for _, envelope in outgoing if envelope is not None)
         mailer = current_mailer()  # MailSetupError for an unknown MAIL_BACKEND: the worker retries the batch
         errors: list[MailError | None] = []
-        for mail in outgoing:
+        for mail, _ in outgoing:
             self.bucket.take()
             try:
                 mailer.send(mail.mail())

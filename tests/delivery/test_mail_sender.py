@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 from alerts import lifecycle
 from core import clock
 from core.db import db
+from delivery.channels import Job, Message, Outcome, Recipient
 from delivery.mail_sender import EmailSender
 from delivery.models import Delivery, Status
 from delivery.worker import Worker
@@ -307,3 +309,34 @@ def test_the_console_backend_writes_one_eml_file_per_mail(
     files = sorted(tmp_path.glob("*-alert-*.eml"))
     assert len(files) == 2 and [r.status for r in rows()] == [Status.SENT, Status.SENT]
     assert all(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in f.read_bytes() for f in files)
+
+
+def test_a_mail_that_cannot_be_made_is_retried_while_the_others_go_out(
+    app: Flask, people: tuple[Editor, Editor], server: SmtpServer
+) -> None:
+    # Mails go out while the next ones are made, so a broken one must not fail (and later
+    # resend) the whole batch. A version without texts cannot be made into a mail.
+    good = Message(
+        1,
+        1,
+        1,
+        "alert",
+        "warning",
+        {"en": {"title": "High dose", "summary": "Red pill"}},
+        AFTERNOON + timedelta(days=7),
+        "https://signaal.test/alerts/1",
+        "alert-1",
+    )
+    broken = dataclasses.replace(good, version_id=2, texts={})
+    jobs = [
+        Job(row, Recipient(row, f"sub{row}", Channel.EMAIL, "en", email=f"reader{row}@example.org"), message, 0)
+        for row, message in [(1, good), (2, broken), (3, good)]
+    ]
+    sender = EmailSender(app)
+    try:
+        results = {result.delivery_id: result for result in sender.send(jobs)}
+    finally:
+        sender.close()
+    assert [results[row].outcome for row in (1, 2, 3)] == [Outcome.SENT, Outcome.RETRY, Outcome.SENT]
+    assert results[2].retry_at is not None and results[2].retry_at > AFTERNOON
+    assert sorted(m.recipients[0] for m in server.messages) == ["reader1@example.org", "reader3@example.org"]
