@@ -23,7 +23,6 @@ from subscribers.models import Channel, Subscription
 
 from .channels import Outcome, Result
 from .models import Delivery, Status
-from .push_liveness import note_reached
 
 
 @dataclass(frozen=True)
@@ -130,8 +129,6 @@ def record(
             status = Status.PRUNED if result.outcome == Outcome.PRUNE else Status.FAILED
             _set([row], status=status, attempts=attempt, last_error=error, **release)
     _set(sent, status=Status.SENT, sent_at=moment, attempts=attempt, **release)
-    if sent:
-        note_reached(among(Delivery.id, sent), moment)
     for item in reschedules:
         _set([item.delivery_id], not_before=item.not_before, deferred=item.deferred, digest=item.digest, **release)
     for row, reason in drops.items():

@@ -5,7 +5,9 @@ do: the push service keeps refusing (a permanent error, or retries until the ale
 or the browser went without telling anyone. Such a row keeps an endpoint and keys we cannot use.
 
 Signs of life are the browser vouching for the endpoint (subscribing or moving it sets
-confirmed_at) and a push service accepting a push (last_success_at, written here). A push
+confirmed_at) and a push service accepting a push (the latest sent_at of its outbox rows: read
+here, by the hourly purge, rather than written on the subscription by the worker, which would
+cost every batch an UPDATE of up to a batch of subscription rows, some 50 µs a push). A push
 subscription is stale, and deleted, when it showed neither for STALE_PUSH_RETENTION_DAYS and
 since then an alert that reached other push subscribers failed to reach it. Silence alone is
 not enough: in a region without alerts a healthy subscription has nothing to prove itself
@@ -20,37 +22,13 @@ after that a subscription is kept until it fails again.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
-from core.db import db
 from core.purge import BATCH_SIZE, cutoff, delete_in_batches
 from subscribers.models import Channel, Subscription
 
 from .models import Delivery, Status
-
-# last_success_at is written at most this often per subscription: a day's precision is plenty for
-# a window of weeks, and the worker does not rewrite thousands of rows after every batch.
-PRECISION = timedelta(days=1)
-
-
-def note_reached(sent: ColumnElement[bool], moment: datetime) -> None:
-    """The rows `sent` selects were accepted at `moment`: their push subscriptions are alive.
-
-    Part of the caller's transaction (delivery.claims.record).
-    """
-    reached = select(Delivery.subscription_id).where(sent, Delivery.channel == Channel.PUSH)
-    db.session.execute(
-        update(Subscription)
-        .where(
-            Subscription.id.in_(reached),
-            or_(Subscription.last_success_at.is_(None), Subscription.last_success_at < moment - PRECISION),
-        )
-        .values(last_success_at=moment)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def purge_stale_pushes(batch_size: int = BATCH_SIZE) -> int:
@@ -59,11 +37,18 @@ def purge_stale_pushes(batch_size: int = BATCH_SIZE) -> int:
     if before is None:
         return 0
     s = Subscription
+    accepted = aliased(Delivery)
+    last_success = (
+        select(func.max(accepted.sent_at))
+        .where(accepted.subscription_id == s.id, accepted.status == Status.SENT)
+        .correlate(s)  # also where it is used inside the EXISTS below, two levels down
+        .scalar_subquery()
+    )
     # Each sign of life, or the row's creation when there was none (SQLite has no greatest()).
     signs_of_life = [
         s.created_at,
         func.coalesce(s.confirmed_at, s.created_at),
-        func.coalesce(s.last_success_at, s.created_at),
+        func.coalesce(last_success, s.created_at),
     ]
     others = aliased(Delivery)
     reached_others = exists().where(

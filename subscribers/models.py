@@ -47,9 +47,6 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Push: when its push service last accepted a push (to within a day). With confirmed_at, its
-    # last sign of life: delivery/push_liveness.py deletes subscriptions that stopped showing any.
-    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Preferences.
     language: Mapped[str] = mapped_column(String(8))

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 470c3d1f28a1
+Revision ID: ca124fbfaa87
 Revises: 
-Create Date: 2026-12-01 07:37:27.789239
+Create Date: 2026-12-01 07:52:06.032762
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '470c3d1f28a1'
+revision = 'ca124fbfaa87'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -56,7 +56,6 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('last_success_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('accept_fallback', sa.Boolean(), nullable=False),
     sa.Column('min_level_rank', sa.Integer(), nullable=False),
