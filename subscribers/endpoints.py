@@ -4,7 +4,7 @@ A push endpoint is a URL the visitor hands us and the delivery worker later send
 to: without checks it is a server-side request forgery hole (POSTs to 127.0.0.1:6379, to the
 cloud metadata service, to the intranet). So an endpoint must be:
 
-- https, at most 1024 characters, with no user:password@ part (any port is fine);
+- https on the standard port (443), at most 1024 characters, with no user:password@ part;
 - on a host matching PUSH_ALLOWED_HOSTS: exact names ("fcm.googleapis.com") or suffix
   patterns ("*.push.apple.com" matches any name ending in ".push.apple.com", not the bare
   name). An empty list allows any host;
@@ -18,9 +18,10 @@ public push services, and refused when the allowlist is empty, since resolution 
 only guard. This check runs at subscribe time only: DNS can change afterwards, so the
 delivery worker must check the address it actually connects to as well.
 
-PUSH_ALLOW_PRIVATE_ENDPOINTS = true lifts the address checks (IP literals, localhost and
-private addresses are accepted, and nothing is resolved) and also allows plain http to
-loopback hosts: for tests and benchmarks with a push service on 127.0.0.1. Never in production.
+PUSH_ALLOW_PRIVATE_ENDPOINTS = true lifts the address and port checks (IP literals,
+localhost, private addresses and any port are accepted, and nothing is resolved) and also
+allows plain http to loopback hosts: for tests and benchmarks with a push service on
+127.0.0.1. Never in production.
 
 Keys: p256dh is the browser's ECDH public key, a 65-byte uncompressed P-256 point that must
 lie on the curve; auth is its 16-byte secret. Both base64url (RFC 8291).
@@ -143,6 +144,9 @@ def check_endpoint(
         raise EndpointRefused(f"host {host} is not a known browser push service")
     if allow_private:
         return url
+    if port not in (None, 443):
+        # Push services listen on 443 only; another port is a way to reach some other service.
+        raise EndpointRefused("must use the https port, 443")
     if literal is not None or NUMERIC_LABEL.match(host.rsplit(".", 1)[-1]):
         raise EndpointRefused("must name a host, not an IP address")
     if loopback:
