@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from core import rate_limits
+from core import api_errors, rate_limits, routing
 from core.config import load_settings
 from core.db import db, render_migration_type
 from core.extensions import babel, csrf, limiter, migrate
@@ -20,6 +20,7 @@ from ops.logs import configure_logging
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    routing.install(app)  # before any blueprint: rules take their converters when added
     load_settings(app, config)
     configure_logging(app)
     request_log.install(app)  # first, so the request id and the clock start before any other hook
@@ -37,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     rate_limits.install(app)
+    api_errors.install(app)
     install_headers(app)
     install_template_helpers(app)
 

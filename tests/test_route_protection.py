@@ -48,6 +48,7 @@ LOGIN_PATH = "/editor/login"
 # A value of the right type for each converter, so the route matches and the view runs.
 DUMMY_BY_CONVERTER = {
     "IntegerConverter": 1,
+    "RowIdConverter": 1,  # core/routing.py: <int:...> bounded to a row id
     "FloatConverter": 1.0,
     "UUIDConverter": uuid.UUID(int=1),
     "PathConverter": "x/y",
