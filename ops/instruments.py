@@ -9,6 +9,7 @@ instead (ops/metrics.py).
 
 from __future__ import annotations
 
+import collections
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -74,10 +75,10 @@ def finished(
     outcome = {r.delivery_id: OUTCOME_NAMES[r.outcome] for r in results}
     outcome.update((row, "deferred") for row in deferred)
     outcome.update((row, "dropped") for row in dropped)  # a retry given up at expiry counts as dropped
-    for row, name in outcome.items():
-        channel = channels.get(row)
-        if channel is not None:
-            DELIVERIES.labels(channel.value, name).inc()
+    # Counted first: a labelled child's lookup takes a lock, and a batch holds thousands of rows.
+    tally = collections.Counter((channels[row].value, name) for row, name in outcome.items() if row in channels)
+    for (channel, name), count in tally.items():
+        DELIVERIES.labels(channel, name).inc(count)
 
 
 def _origin(endpoint: str) -> str:
