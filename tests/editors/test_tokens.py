@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask, jsonify
@@ -51,6 +51,21 @@ def test_a_valid_token_identifies_its_editor_and_is_marked_used(api: FlaskClient
     stored = db.session.scalars(select(ApiToken)).one()
     db.session.refresh(stored)
     assert stored.last_used_at == MOMENT
+
+
+def test_last_used_is_kept_to_the_minute_not_written_on_every_request(api: FlaskClient) -> None:
+    clock.freeze(MOMENT)
+    token = issue_token(make_editor("ada@example.org"), "import", {Scope.ALERTS_READ})
+
+    def used_after(seconds: int) -> datetime | None:
+        clock.freeze(MOMENT + timedelta(seconds=seconds))
+        assert api.get("/api/v1/_test/whoami", headers=bearer(token)).status_code == 200
+        db.session.expire_all()
+        return db.session.scalars(select(ApiToken.last_used_at)).one()
+
+    assert used_after(0) == MOMENT
+    assert used_after(59) == MOMENT  # within the minute: no write
+    assert used_after(60) == MOMENT + timedelta(seconds=60)
 
 
 def test_a_missing_token_gets_401_with_a_bearer_challenge(api: FlaskClient) -> None:
