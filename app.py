@@ -13,7 +13,7 @@ from core.db import db, render_migration_type
 from core.extensions import babel, csrf, limiter, migrate
 from core.i18n import install_template_helpers, select_locale
 from core.scheduler import Job
-from core.security import install_headers
+from core.security import install_headers, install_input_guards
 from ops import request_log
 from ops.logs import configure_logging
 
@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     rate_limits.install(app)
     api_errors.install(app)
     install_headers(app)
+    install_input_guards(app)
     install_template_helpers(app)
 
     _register_models()

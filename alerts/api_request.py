@@ -37,13 +37,14 @@ def json_body(required: bool = True) -> dict[str, Any]:
     if not request.is_json:
         raise UnsupportedMediaType("send the body as JSON with Content-Type: application/json")
     try:
-        payload = json.loads(data, parse_constant=_no_constants)
+        # The app's JSON provider (core/security.py) also refuses NUL characters and long numbers.
+        payload = current_app.json.loads(data, parse_constant=_no_constants)
     except json.JSONDecodeError as error:
         raise BadRequest(f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
     except UnicodeDecodeError:
         raise BadRequest("malformed JSON: the body is not UTF-8 text") from None
-    except RecursionError:
-        raise BadRequest("malformed JSON: nested too deeply") from None
+    except ValueError as error:  # nested too deeply, a number too long, a NUL character
+        raise BadRequest(f"malformed JSON: {error}") from None
     if not isinstance(payload, dict):
         raise BadRequest(f"the body must be a JSON object, not {_json_kind(payload)}")
     return payload

@@ -160,11 +160,13 @@ def _json_body() -> dict[str, Any]:
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = current_app.json.loads(raw.decode("utf-8"))  # core/security.py: no NUL, no deep nesting
     except UnicodeDecodeError:
         raise ApiError(400, "malformed JSON: the body is not UTF-8") from None
     except json.JSONDecodeError as error:
         raise ApiError(400, f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except ValueError as error:  # nested too deeply, a number too long, a NUL character
+        raise ApiError(400, f"malformed JSON: {error}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "malformed request: the body must be a JSON object")
     return body
