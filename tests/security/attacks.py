@@ -38,8 +38,9 @@ PLAIN = (
 )
 # Every PLAIN payload fits the shortest free-text field (product.size_mm, 40 characters).
 MARKERS = tuple(f"xss{n}" for n in range(1, 14))
-# One string carrying every trick at once, for places that echo what they are given (queries).
-POLYGLOT = "xss0\"'><script>alert(1)</script><img src=x onerror=alert(1)>{{7*7}}javascript:alert(1)//"
+# One string carrying every trick at once, for places that echo what they are given (queries):
+# markup, template syntax, a script URL, and SQL's quotes, comments and LIKE wildcards.
+POLYGLOT = "xss0\"'><script>alert(1)</script><img src=x onerror=alert(1)>{{7*7}}javascript:alert(1)//' OR 1=1 -- %_\\"
 
 URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "srcset", "poster", "data", "xlink:href", "cite"})
 # Elements that never appear in our pages except from an attacker.

@@ -6,8 +6,10 @@ argument this module does not know how to fill fails loudly instead of being ski
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
@@ -30,6 +32,9 @@ from tests.subscribers.email_flow import make_subscriber
 WRITER, CHIEF = "writer@attack.test", "chief@attack.test"
 SUBSCRIBER = "jan@example.org"
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ROOT = Path(__file__).resolve().parents[2]
+NOT_APPLICATION = {"tests", "bench", "migrations", "tools", "instance", "static", "templates", "translations"}
+PARAMETER = re.compile(r"""args\.(?:get|getlist)\(\s*["']([A-Za-z_][\w-]*)["']|args\[["']([A-Za-z_][\w-]*)["']\]""")
 
 
 @dataclass
@@ -109,6 +114,18 @@ def make_world(app: Flask) -> World:
         writer_token=cli_token(app, WRITER),
         chief_token=cli_token(app, CHIEF),
     )
+
+
+def query_parameters() -> list[str]:
+    """Every query parameter name the application's code reads (`args.get("...")`)."""
+    names: set[str] = set()
+    for package in ROOT.iterdir():
+        if package.name in NOT_APPLICATION or not (package / "__init__.py").exists():
+            continue
+        for source in package.rglob("*.py"):
+            for match in PARAMETER.finditer(source.read_text()):
+                names.add(match.group(1) or match.group(2))
+    return sorted(names)
 
 
 def rules(app: Flask, methods: frozenset[str] | set[str]) -> Iterator[tuple[Rule, str]]:

@@ -12,69 +12,17 @@ from sqlalchemy import String, Text
 
 from alerts import lifecycle
 from alerts.models import Alert, AlertVersion
-from alerts.schema import ValidationError, validate_content
 from core.db import db
-from tests.alert_payloads import audi_payload
 from tests.alerts.api_client import call
 from tests.feeds.made_alerts import jpeg
 
 from .attacks import MARKUP, PLAIN, changed_tables, forms_of, html_problems, snapshot
+from .content import field_name, free_text_paths, full_content, leaves, with_leaves
 from .outputs import Output, deliveries, pages, problems
 from .site import World
 
-LeafPath = tuple[str | int, ...]
 # Columns holding a closed vocabulary or a file name, never free text.
 NOT_FREE_TEXT = frozenset({"form", "lang", "unit", "reference_unit", "file_name", "thumb_name", "side", "code"})
-
-
-def leaves(value: Any, path: LeafPath = ()) -> list[LeafPath]:
-    """The path of every string in the content shape."""
-    if isinstance(value, str):
-        return [path]
-    if isinstance(value, dict):
-        return [leaf for key, item in value.items() for leaf in leaves(item, (*path, key))]
-    if isinstance(value, list):
-        return [leaf for index, item in enumerate(value) for leaf in leaves(item, (*path, index))]
-    return []
-
-
-def field_name(path: LeafPath) -> str:
-    """The name validate_content reports a leaf under: texts.nl.headline, components[0].substance."""
-    name = ""
-    for part in path:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else part)
-    return name
-
-
-def with_leaves(content: dict[str, Any], paths: list[LeafPath], *values: str) -> dict[str, Any]:
-    """`content` with the leaves at `paths` set to `values`, in turn (so each lands in several)."""
-    for index, path in enumerate(paths):
-        holder: Any = content
-        for part in path[:-1]:
-            holder = holder[part]
-        holder[path[-1]] = values[index % len(values)]
-    return content
-
-
-def full_content() -> dict[str, Any]:
-    """A valid content with every optional text filled in, so each text field has a leaf."""
-    payload = audi_payload()
-    payload.update(web_link="https://example.org/a", contact="lab", area_description="NL")
-    for texts in payload["texts"].values():
-        texts.update({key: key for key in ("description", "instruction", "emergency_advice", "disclaimer")})
-    payload["product"].update(sold_as="XTC")
-    return payload
-
-
-def free_text_paths(app_config: Any) -> list[LeafPath]:
-    """Leaves where the validator accepts any text: those it refuses markup in as "plain text"."""
-    content = full_content()
-    paths = leaves(content)
-    try:
-        validate_content(with_leaves(content, paths, MARKUP[0]), app_config["LANGUAGES"], [])
-    except ValidationError as error:
-        return [path for path in paths if "plain text" in error.errors.get(field_name(path), "")]
-    raise AssertionError("markup in every leaf was accepted")
 
 
 @pytest.mark.parametrize("payload", MARKUP)

@@ -8,7 +8,6 @@ app.url_map and the forms from the pages themselves, so new ones are attacked as
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import quote
 
 from werkzeug.test import TestResponse
@@ -16,25 +15,10 @@ from werkzeug.test import TestResponse
 from tests.alerts.test_editor_ui import Browser
 
 from .attacks import POLYGLOT, Form, forms_of, html_problems, xml_problems
-from .site import World, rules
+from .site import World, query_parameters, rules
 
-ROOT = Path(__file__).resolve().parents[2]
-NOT_APPLICATION = {"tests", "bench", "migrations", "tools", "instance", "static", "templates", "translations"}
-PARAMETER = re.compile(r"""args\.(?:get|getlist)\(\s*["']([A-Za-z_][\w-]*)["']|args\[["']([A-Za-z_][\w-]*)["']\]""")
 # Form fields whose change logs the browser out or deletes what the walk still needs.
 LEAVE_ALONE = re.compile(r"/(logout|leave|unsubscribe/)")
-
-
-def query_parameters() -> list[str]:
-    """Every query parameter name the application's code reads."""
-    names: set[str] = set()
-    for package in ROOT.iterdir():
-        if package.name in NOT_APPLICATION or not (package / "__init__.py").exists():
-            continue
-        for source in package.rglob("*.py"):
-            for match in PARAMETER.finditer(source.read_text()):
-                names.add(match.group(1) or match.group(2))
-    return sorted(names)
 
 
 def reflection_problems(response: TestResponse) -> list[str]:
