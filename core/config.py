@@ -81,6 +81,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    # Flask-WTF's strict https mode demands a Referer from this site on every form post, which
+    # browsers never send under our Referrer-Policy: no-referrer (core/security.py).
+    "WTF_CSRF_SSL_STRICT": False,
     # Email (subscribers/mailer.py): "console" writes .eml files for development, "smtp" sends.
     "MAIL_BACKEND": "console",
     "MAIL_CONSOLE_DIR": None,
