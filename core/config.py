@@ -71,7 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_MANAGE": "60 per minute",
     "RATE_LIMIT_PUSH_API": "60 per minute; 600 per hour",
     "RATE_LIMIT_FEEDS": "600 per minute",
-    # Proxies in front that append X-Forwarded-For (werkzeug ProxyFix); 0 = none.
+    # Proxies in front that append X-Forwarded-For (werkzeug ProxyFix; the nearest one's
+    # X-Forwarded-Proto is trusted too); 0 = none.
     "PROXY_FIX_X_FOR": 0,
     # At most one sign-up mail per mailbox in this many seconds (subscribers/mail_throttle.py); 0 = no limit.
     "SIGNUP_MAIL_WINDOW_SECONDS": 600,

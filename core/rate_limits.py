@@ -67,7 +67,9 @@ def install(app: Flask) -> None:
     hops = int(app.config["PROXY_FIX_X_FOR"] or 0)
     if hops > 0:
         # Trust exactly that many X-Forwarded-For entries: a client can prepend any it likes.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=0, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
+        # The nearest proxy terminates TLS and says so in X-Forwarded-Proto (docs/deployment.md):
+        # without it every request looks like plain http, and no page gets HSTS.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=0, x_port=0, x_prefix=0)  # type: ignore[method-assign]
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 
 
