@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
@@ -32,7 +33,19 @@ def install_headers(app: Flask) -> None:
             response.headers.setdefault("X-Frame-Options", "DENY")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        _keep_redirects_on_site(response)
         return response
+
+
+def _keep_redirects_on_site(response: Response) -> None:
+    """A redirect to "this host" as a path: Werkzeug's own ones ("/editor" to "/editor/") name
+    the host from the request's Host header, which the client chooses (and a cache may keep)."""
+    location = response.headers.get("Location")
+    if location is None:
+        return
+    parts = urlsplit(location)
+    if parts.netloc and parts.netloc == request.host:
+        response.headers["Location"] = urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
