@@ -12,6 +12,8 @@ from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 
+from flask import Flask
+
 from core import clock
 from delivery.channels import recording_factory
 from delivery.mail_render import Renderer
@@ -71,14 +73,19 @@ def pages(world: World, browser: Browser, alert_id: int) -> list[Output]:
     return found
 
 
-def deliveries(world: World, alert_id: int) -> list[Output]:
-    """Send what is pending with the recording senders; the mails and pushes of `alert_id`."""
-    worker = Worker(world.app, "attack")
+def send_pending(app: Flask) -> None:
+    """Everything due, through the configured channels, as one worker would."""
+    worker = Worker(app, "attack")
     try:
         while worker.run_once():
             pass
     finally:
         worker.close()
+
+
+def deliveries(world: World, alert_id: int) -> list[Output]:
+    """Send what is pending with the recording senders; the mails and pushes of `alert_id`."""
+    send_pending(world.app)
     found = []
     renderer = Renderer(world.app, clock.now())
     jobs = [job for job in recording_factory(world.app).sent if job.message.alert_id == alert_id]

@@ -21,13 +21,13 @@ from sqlalchemy import select
 
 from core.db import db
 from delivery.models import Delivery, Status
-from delivery.worker import Worker
 from subscribers.endpoints import _public as public_address
 from tests.factories import make_subscription
 from tests.feeds.made_alerts import publish_new
 from tests.subscribers.test_endpoints import browser_keys
 
 from .attacks import changed_tables, snapshot
+from .outputs import send_pending
 from .site import World
 
 ANY_HOST: list[str] = []
@@ -201,12 +201,7 @@ def test_the_worker_does_not_connect_to_a_name_rebound_inwards(world: World, lis
         ["NL"], endpoint=f"https://{name}:{listener.port}/push/1", p256dh=keys["p256dh"], auth=keys["auth"]
     )
     alert = publish_new(world.team)
-    worker = Worker(world.app, "rebinding")
-    try:
-        while worker.run_once():
-            pass
-    finally:
-        worker.close()
+    send_pending(world.app)
     assert _outcome(alert.latest.id, rebound.id) != Status.SENT
     assert listener.connections == (1 if private else 0)
 
