@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from core import clock
 from core.db import db
 from subscribers.models import Channel, Subscription, SubscriptionArea
 from subscribers.preferences import preferences_of
@@ -21,6 +23,7 @@ from subscribers.tokens import subscription_from_manage_token
 from .test_endpoints import browser_keys
 
 API = "/api/v1/subscriptions/push"
+MOMENT = datetime(2026, 6, 1, 22, 0, tzinfo=UTC)
 ENDPOINT = "https://fcm.googleapis.com/fcm/send/dXNlcjE:APA91bHPRgkF"
 
 
@@ -195,6 +198,7 @@ def test_token_in_the_body_works_too(app: Flask, client: FlaskClient) -> None:
 
 
 def test_change_moves_the_row_to_the_new_endpoint(app: Flask, client: FlaskClient) -> None:
+    clock.freeze(MOMENT)  # a manage token carries its time: two made a second apart differ
     token = post(client, body(min_level="warning")).json["manage_token"]
     new = {"endpoint": ENDPOINT + "-renewed", "keys": browser_keys()}
     response = post(client, {"old_endpoint": ENDPOINT, "subscription": new}, f"{API}/change")
@@ -208,6 +212,7 @@ def test_change_moves_the_row_to_the_new_endpoint(app: Flask, client: FlaskClien
 
 
 def test_change_to_an_endpoint_already_subscribed_keeps_one_row(app: Flask, client: FlaskClient) -> None:
+    clock.freeze(MOMENT)  # as above: the tokens compared are made at one moment
     post(client, body())
     newer = body(endpoint=ENDPOINT + "-new", min_level="caution")
     newer_token = post(client, newer).json["manage_token"]
