@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--baseline-sample", type=int, default=1_000)
     parser.add_argument("--batch-size", type=int, default=2000, help="DELIVERY_BATCH_SIZE for the workers (app: 500)")
-    parser.add_argument("--pool-size", type=int, default=None, help="MAIL_POOL_SIZE for the workers (default: the app's)")
+    parser.add_argument("--pool-size", type=int, default=None, help="MAIL_POOL_SIZE for the workers (default: app)")
     parser.add_argument(
         "--poll", type=float, default=None, help="DELIVERY_POLL_SECONDS (default 0.1 on SQLite, 2 on PostgreSQL)"
     )
