@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from core.i18n import DISPLAY_TIMEZONE
 
-from .schema import PRODUCT_LIMITS, TEXT_LIMITS
+from .schema import CIRCLE_KEYS, PRODUCT_LIMITS, TEXT_LIMITS
 
 # The same zone the public pages show times in.
 EDITOR_ZONE = DISPLAY_TIMEZONE
@@ -28,7 +28,6 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 MOMENT_FIELDS = ("effective", "expires", "publish_at")
 CHOICE_FIELDS = ("level", "status", "urgency", "certainty", "response_type")
 PLAIN_FIELDS = ("area_description", "web_link", "contact")
-CIRCLE_KEYS = ("lat", "lon", "radius_km")
 # Blank rows to offer; an alert written through the API with more keeps all of its rows.
 COMPONENT_ROWS = 6
 MAX_COMPONENT_ROWS = 20

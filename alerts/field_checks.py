@@ -5,6 +5,7 @@ A form then shows all its problems at once instead of one per submit.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -95,10 +96,17 @@ class FieldChecker:
         items = [self.text(f"{field}[{i}]", item, limit) for i, item in enumerate(value)]
         return [item for item in items if item]
 
-    def section(self, field: str, value: Any) -> dict[str, Any]:
+    def section(self, field: str, value: Any, allowed: Collection[str]) -> dict[str, Any]:
+        """An object whose keys must all be in `allowed`.
+
+        A misspelt key ("sold_ass") would otherwise be dropped without a word and the editor
+        would believe it was stored.
+        """
         if value is None:
             return {}
         if not isinstance(value, dict):
             self.fail(field, "must be an object")
             return {}
+        for key in sorted(str(key) for key in value if key not in allowed)[:20]:
+            self.fail(f"{field}.{key[:40]}", "unknown field")
         return value

@@ -44,6 +44,13 @@ PRODUCT_LIMITS = {
 }
 
 
+# The keys of each nested object, as content_of writes them and the editor form builds them.
+PRODUCT_KEYS = frozenset({"form", *PRODUCT_LIMITS, "colours", "weight_mg", "bilayer"})
+COMPONENT_KEYS = frozenset({"substance", "amount", "unit", "expected", "quantified"})
+REFERENCE_KEYS = frozenset({"substance", "amount", "unit"})
+SAMPLES_KEYS = frozenset({"count", "first_seen", "last_seen", "test_sites"})
+CIRCLE_KEYS = ("lat", "lon", "radius_km")
+
 # Every top-level key of the content shape: what validate_content reads and content_of writes.
 CONTENT_KEYS = frozenset(
     {
@@ -77,10 +84,10 @@ def validate_content(payload: Any, languages: list[str], required_languages: lis
         "effective": check.moment("effective", payload.get("effective"), required=True),
         "expires": check.moment("expires", payload.get("expires"), required=True),
         "publish_at": check.moment("publish_at", payload.get("publish_at")),
-        "product": _product(check, check.section("product", payload.get("product"))),
+        "product": _product(check, check.section("product", payload.get("product"), PRODUCT_KEYS)),
         "components": _components(check, payload.get("components")),
-        "reference": _reference(check, check.section("reference", payload.get("reference"))),
-        "samples": _samples(check, check.section("samples", payload.get("samples"))),
+        "reference": _reference(check, check.section("reference", payload.get("reference"), REFERENCE_KEYS)),
+        "samples": _samples(check, check.section("samples", payload.get("samples"), SAMPLES_KEYS)),
         "areas": _areas(check, payload.get("areas")),
         "circle": _circle(check, payload.get("circle")),
         "area_description": check.text("area_description", payload.get("area_description"), 300),
@@ -130,7 +137,7 @@ def _components(check: FieldChecker, value: Any) -> list[dict[str, Any]]:
     result = []
     for i, item in enumerate(value):
         field = f"components[{i}]"
-        item = check.section(field, item)
+        item = check.section(field, item, COMPONENT_KEYS)
         expected, quantified = item.get("expected", True), item.get("quantified", True)
         if not isinstance(expected, bool) or not isinstance(quantified, bool):
             check.fail(field, "expected and quantified must be true or false")
@@ -189,7 +196,7 @@ def _areas(check: FieldChecker, value: Any) -> list[str]:
 def _circle(check: FieldChecker, value: Any) -> dict[str, float] | None:
     if value in (None, "", {}):
         return None
-    circle = check.section("circle", value)
+    circle = check.section("circle", value, CIRCLE_KEYS)
     lat = check.number("circle.lat", circle.get("lat"), -90, 90)
     lon = check.number("circle.lon", circle.get("lon"), -180, 180)
     radius = check.number("circle.radius_km", circle.get("radius_km"), 0.1, 1000)
@@ -210,7 +217,7 @@ def _texts(check: FieldChecker, value: Any, languages: list[str], required: list
         if lang not in languages:
             check.fail(f"texts.{str(lang)[:8]}", f"unsupported language; use one of {', '.join(languages)}")
             continue
-        fields = check.section(f"texts.{lang}", fields)
+        fields = check.section(f"texts.{lang}", fields, TEXT_LIMITS)
         if not any(str(fields.get(k) or "").strip() for k in TEXT_LIMITS) and lang not in required:
             continue  # an optional language left empty
         clean[lang] = {

@@ -88,6 +88,47 @@ def test_an_unknown_field_is_422_rather_than_silently_dropped(app: Flask, client
     assert row_counts() == (0, 0, 0)
 
 
+def test_an_unknown_nested_field_is_422_naming_where_it_is(app: Flask, client: FlaskClient) -> None:
+    team = make_team(app)
+    bad = audi_payload(circle={"lat": 52.37, "lon": 4.9, "radius_km": 5, "radius": 5})
+    bad["product"]["sold_ass"] = "XTC"
+    bad["components"][0]["dose"] = 300
+    bad["reference"]["note"] = "typical pill"
+    bad["samples"]["labs"] = ["Utrecht"]
+    bad["texts"]["nl"]["advice"] = "Niet gebruiken."
+    response = call(client, "POST", "", team.writer, bad)
+    assert response.status_code == 422
+    assert response.json["fields"] == {
+        "product.sold_ass": "unknown field",
+        "components[0].dose": "unknown field",
+        "reference.note": "unknown field",
+        "samples.labs": "unknown field",
+        "circle.radius": "unknown field",
+        "texts.nl.advice": "unknown field",
+    }
+    assert row_counts() == (0, 0, 0)
+
+
+def test_a_patch_with_an_unknown_nested_field_changes_nothing(app: Flask, client: FlaskClient) -> None:
+    team = make_team(app)
+    alert_id = ok(call(client, "POST", "", team.writer, audi_payload()), 201)["id"]
+    before = ok(call(client, "GET", f"/{alert_id}/draft", team.writer))["open_version"]["content"]
+    product = {**before["product"], "sold_as": "Speed", "colour": "pink"}
+    response = call(client, "PATCH", f"/{alert_id}", team.writer, {"product": product})
+    assert response.status_code == 422 and response.json["fields"] == {"product.colour": "unknown field"}
+    after = ok(call(client, "GET", f"/{alert_id}/draft", team.writer))["open_version"]["content"]
+    assert after == before
+
+
+def test_the_content_an_editor_reads_can_be_written_back_unchanged(app: Flask, client: FlaskClient) -> None:
+    team = make_team(app)
+    payload = audi_payload(circle={"lat": 52.37, "lon": 4.9, "radius_km": 5})
+    alert_id = ok(call(client, "POST", "", team.writer, payload), 201)["id"]
+    content = ok(call(client, "GET", f"/{alert_id}/draft", team.writer))["open_version"]["content"]
+    written = ok(call(client, "PUT", f"/{alert_id}", team.writer, content))["open_version"]["content"]
+    assert written == content
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "status", "words"),
     [
