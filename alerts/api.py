@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from core.db import db
 from core.extensions import csrf
+from core.rate_limits import limited
 from editors.scopes import Scope
 from editors.tokens import api_actor, token_required
 
@@ -157,9 +158,10 @@ def deliveries(alert_id: int) -> Response:
 
 # --- URL rules ---------------------------------------------------------------------------
 
-bp.add_url_rule("", "list_alerts", api_public.list_alerts, methods=["GET"])
+# The public reads count against the same per-client limit as the feeds (core/rate_limits.py).
+bp.add_url_rule("", "list_alerts", limited("feeds")(api_public.list_alerts), methods=["GET"])
 bp.add_url_rule("", "create_alert", create_alert, methods=["POST"])
-bp.add_url_rule("/<int:alert_id>", "get_alert", api_public.get_alert, methods=["GET"])
+bp.add_url_rule("/<int:alert_id>", "get_alert", limited("feeds")(api_public.get_alert), methods=["GET"])
 bp.add_url_rule("/<int:alert_id>", "patch_alert", patch_alert, methods=["PATCH"])
 bp.add_url_rule("/<int:alert_id>", "replace_alert", replace_alert, methods=["PUT"])
 bp.add_url_rule("/<int:alert_id>/draft", "get_draft", get_draft, methods=["GET"])

@@ -9,7 +9,8 @@ Each group of public endpoints has one limit per client, read from the config on
 | confirm   | RATE_LIMIT_CONFIRM    | the confirmation link (page and button)                     |
 | manage    | RATE_LIMIT_MANAGE     | manage links, pause, leave, export, unsubscribe, one-click  |
 | push_api  | RATE_LIMIT_PUSH_API   | push subscribe, change, delete                              |
-| feeds     | RATE_LIMIT_FEEDS      | JSON/RSS/Atom feeds, CAP, embed and screen, regions, OpenAPI|
+| feeds     | RATE_LIMIT_FEEDS      | JSON/RSS/Atom feeds, CAP, embed and screen, regions, OpenAPI,|
+|           |                       | the public reads of /api/v1/alerts                          |
 
 A group's endpoints share one counter, so spreading a burst over its URLs gains nothing.
 

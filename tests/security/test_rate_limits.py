@@ -84,7 +84,17 @@ GROUPS: dict[str, tuple[str, list[Send], bool]] = {
             lambda c: c.get("/api/v1/regions?q=utr"),
             lambda c: c.get("/alerts/1.cap.xml"),
             lambda c: c.get("/embed?region=NL"),
+            lambda c: c.get("/api/v1/alerts?area=NL"),
             lambda c: c.get("/feeds/alerts.json"),
+        ],
+        True,
+    ),
+    "public alerts api": (
+        "RATE_LIMIT_FEEDS",
+        [
+            lambda c: c.get("/feeds/alerts.rss"),
+            lambda c: c.get("/api/v1/alerts"),
+            lambda c: c.get("/api/v1/alerts/1"),
         ],
         True,
     ),
