@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,9 @@ from flask import Flask
 DEFAULTS: dict[str, Any] = {
     # Database: SQLite under instance/ unless DATABASE_URL says otherwise.
     "DATABASE_URL": None,
+    # PostgreSQL only: give up connecting after this long. Without it an unreachable host holds
+    # every request (and /healthz) for as long as the kernel retries, about two minutes.
+    "DATABASE_CONNECT_TIMEOUT_SECONDS": 5,
     "SECRET_KEY": None,
     # Who we are in CAP messages and links.
     "SENDER": "signaal@example.org",
@@ -109,6 +113,7 @@ DEFAULTS: dict[str, Any] = {
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",
     "HEALTH_SCHEDULER_MAX_AGE_SECONDS": 60,
+    "HEALTH_DATABASE_TIMEOUT_SECONDS": 2,
     "METRICS_TOKEN": "",
     "METRICS_WORKER_PORT": 0,
     "METRICS_WORKER_HOST": "127.0.0.1",
@@ -137,10 +142,29 @@ def _derive(app: Flask) -> None:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'signaal.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", postgresql_engine_options(app.config))
     if not app.config["UPLOAD_DIR"]:
         app.config["UPLOAD_DIR"] = str(instance / "photos")
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(instance)
+
+
+def postgresql_engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A bounded connect, and pooled connections checked before use.
+
+    After a database restart or failover every pooled connection is dead; without the check
+    each would fail one request (or one worker batch) before the pool replaced it.
+    """
+    return {
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": connect_timeout(config)},
+    }
+
+
+def connect_timeout(config: Mapping[str, Any]) -> int:
+    """DATABASE_CONNECT_TIMEOUT_SECONDS as libpq takes it: whole seconds, at least 1 (0 would wait forever)."""
+    return max(1, int(float(config["DATABASE_CONNECT_TIMEOUT_SECONDS"])))
 
 
 def normalise_database_url(url: str) -> str:

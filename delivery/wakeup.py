@@ -7,13 +7,18 @@ poll remains as a safety net for rows that fall due later (quiet hours, digests,
 
 from __future__ import annotations
 
+import logging
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
+import psycopg
 from flask import Flask
 from sqlalchemy.engine import make_url
 
+from core.config import connect_timeout
+
 CHANNEL = "signaal_deliveries"
+log = logging.getLogger(__name__)
 
 _event = threading.Event()
 
@@ -46,26 +51,47 @@ class LocalListener:
 
 
 class PostgresListener:
-    """Woken by NOTIFY from any process on any machine sharing the database."""
+    """Woken by NOTIFY from any process on any machine sharing the database.
 
-    def __init__(self, url: str) -> None:
-        import psycopg
+    A lost connection (a database restart, a failover) must not stop the worker: the wait
+    then falls back to the poll interval and the next wait connects again.
+    """
 
-        self.connection = psycopg.connect(url, autocommit=True)
-        self.connection.execute(f"LISTEN {CHANNEL}")
+    def __init__(self, url: str, connect_timeout: int) -> None:
+        self.url, self.connect_timeout = url, connect_timeout
+        self.connection: psycopg.Connection[Any] | None = None
+        self._connect()
 
     def wait(self, timeout: float) -> bool:
-        woken = False
-        for _ in self.connection.notifies(timeout=timeout, stop_after=1):
-            woken = True
-        return woken
+        if self.connection is None and not self._connect():
+            return wait(timeout)
+        assert self.connection is not None
+        try:
+            return any(True for _ in self.connection.notifies(timeout=timeout, stop_after=1))
+        except psycopg.Error as error:
+            log.warning("lost the wake-up connection (%s); polling until it is back", type(error).__name__)
+            self.close()
+            return False
 
     def close(self) -> None:
-        self.connection.close()
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.close()
+
+    def _connect(self) -> bool:
+        try:
+            self.connection = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
+            self.connection.execute(f"LISTEN {CHANNEL}")
+        except psycopg.Error as error:
+            log.warning("no wake-up connection (%s); polling until there is one", type(error).__name__)
+            self.close()
+            return False
+        return True
 
 
 def listener_for(app: Flask) -> Listener:
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "postgresql":
-        return PostgresListener(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return PostgresListener(dsn, connect_timeout(app.config))
     return LocalListener()

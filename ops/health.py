@@ -1,8 +1,8 @@
 """GET /healthz for load balancers: is the database reachable, is the scheduler alive, how far
 behind is delivery.
 
-200 when the database answers and the scheduler's heartbeat is fresh, else 503. The answer names
-states and ages only: no versions, hosts or error texts. Two indexed queries; no rate limit
+200 when the database answers in time and the scheduler's heartbeat is fresh, else 503. The
+answer names states and ages only: no versions, hosts or error texts. Two indexed queries; no rate limit
 (load balancers ask often) and no cache.
 """
 
@@ -12,7 +12,9 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
-from sqlalchemy.exc import SQLAlchemyError
+from psycopg.errors import QueryCanceled
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from core.clock import now
 from core.db import db
@@ -43,8 +45,16 @@ def check() -> dict[str, Any]:
         "oldest_due_delivery_lag_seconds": None,
     }
     try:
+        _bound_statements()
         age = ages(moment).get(SCHEDULER)
         report["oldest_due_delivery_lag_seconds"] = round(outbox.oldest_due_lag(moment), 1)
+    except OperationalError as error:
+        db.session.rollback()
+        slow = isinstance(error.orig, QueryCanceled)
+        what = "was too slow" if slow else "did not answer"
+        log.warning("health check: the database %s (%s)", what, type(error).__name__)
+        report.update(status="unavailable", database="slow" if slow else "unreachable")
+        return report
     except SQLAlchemyError as error:
         db.session.rollback()
         log.warning("health check: the database did not answer (%s)", type(error).__name__)
@@ -62,3 +72,17 @@ def check() -> dict[str, Any]:
     else:
         report["scheduler"] = "ok"
     return report
+
+
+def _bound_statements() -> None:
+    """On PostgreSQL, cancel this check's queries when they wait longer than the configured time.
+
+    A load balancer that gets no answer in time takes the instance out anyway; a prompt 503 at
+    least says why. The setting ends with the check's transaction (set_config's is_local).
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    milliseconds = int(float(current_app.config["HEALTH_DATABASE_TIMEOUT_SECONDS"]) * 1000)
+    db.session.execute(
+        text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": str(max(1, milliseconds))}
+    )

@@ -3,6 +3,8 @@ the delivery lag, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +13,8 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
+from werkzeug.test import TestResponse
 
 from app import create_app
 from core import clock
@@ -143,3 +146,71 @@ def test_an_unreachable_database_answers_503_and_says_no_more(tmp_path: Path) ->
         "scheduler_heartbeat_age_seconds": None,
         "oldest_due_delivery_lag_seconds": None,
     }
+
+
+def health_from_a_thread(app: Flask) -> tuple[threading.Thread, list[TestResponse]]:
+    """Ask /healthz in a thread, so a check that hangs fails the test instead of hanging it."""
+    answers: list[TestResponse] = []
+    asking = threading.Thread(target=lambda: answers.append(app.test_client().get("/healthz")), daemon=True)
+    asking.start()
+    # A bound for a hung check, not a measure: the answers come after about 1 s and 0.2 s.
+    asking.join(timeout=30)
+    return asking, answers
+
+
+def test_a_database_that_accepts_but_never_answers_gives_up_after_the_connect_timeout(tmp_path: Path) -> None:
+    # The kernel completes the handshake for the listening socket's backlog, but nothing ever
+    # answers PostgreSQL's startup message: without a timeout the connect would wait forever.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        stalled = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": f"postgresql://signaal@127.0.0.1:{port}/signaal",
+                "DATABASE_CONNECT_TIMEOUT_SECONDS": 1,
+                "SECRET_KEY": "test-secret-key-not-for-production",
+                "UPLOAD_DIR": str(tmp_path),
+            }
+        )
+        asking, answers = health_from_a_thread(stalled)
+        assert not asking.is_alive(), "the health check still waits for a database that never answers"
+    assert answers[0].status_code == 503
+    assert answers[0].get_json()["database"] == "unreachable"
+
+
+# PostgreSQL only: SQLite's readers do not wait for a writer (WAL), and it has no statement_timeout.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_database_too_slow_to_answer_is_reported_slow(app: Flask, client: FlaskClient) -> None:
+    app.config["HEALTH_DATABASE_TIMEOUT_SECONDS"] = 0.2
+    with db.engine.connect() as migration:
+        # What a long migration does: an exclusive lock that every read of the table waits for.
+        migration.execute(text("LOCK TABLE heartbeats IN ACCESS EXCLUSIVE MODE"))
+        asking, answers = health_from_a_thread(app)
+        still_waiting = asking.is_alive()
+        migration.rollback()  # lets a hung check finish
+    assert not still_waiting, "the health check waited for the lock instead of timing out"
+    assert answers[0].status_code == 503
+    assert answers[0].get_json()["database"] == "slow"
+    assert client.get("/healthz").get_json()["database"] == "ok"  # the timeout ended with the check
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_pooled_connections_the_database_ended_are_replaced_unseen(app: Flask, client: FlaskClient) -> None:
+    app.config["HEALTH_SCHEDULER_MAX_AGE_SECONDS"] = 0  # only the database counts here
+    assert client.get("/healthz").get_json()["database"] == "ok"
+    with db.engine.connect() as observer:  # a connection of its own, taken while the session holds one
+        # The fixture's app context outlives requests; in production each request's teardown
+        # returns the session's connection to the pool, as this does.
+        db.session.remove()
+        # What a restart or failover does: every session of the app's pool ends.
+        ended = observer.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    assert ended
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json()["database"] == "ok"
