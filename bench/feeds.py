@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -48,6 +46,7 @@ from editors.models import Role
 from tests.alert_payloads import audi_payload
 from tests.factories import make_editor
 
+from .harness import free_port, toml_value
 from .matching import load_average
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,12 +66,6 @@ def bench_app() -> Flask:
     app = create_app()
     app.add_url_rule(TRIVIAL, "bench_trivial", lambda: ("ok", 200, {"Content-Type": "text/plain"}))
     return app
-
-
-def toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value)  # strings and numbers: JSON and TOML write them alike
 
 
 def settings(tmp: Path) -> dict[str, Any]:
@@ -134,13 +127,6 @@ def server(config_path: Path, workers: int) -> Iterator[tuple[str, int]]:
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
