@@ -120,10 +120,11 @@ def retention_jobs() -> list[Callable[[], int]]:
     from alerts.retention import purge_audit
     from delivery.push_liveness import purge_stale_pushes
     from delivery.retention import purge_deliveries
+    from ops.heartbeat import purge_dead_workers
     from subscribers.retention import purge_unconfirmed_emails
 
     # Stale pushes first: their evidence is in outbox rows the delivery purge may take.
-    return [purge_stale_pushes, purge_deliveries, purge_audit, purge_unconfirmed_emails]
+    return [purge_stale_pushes, purge_deliveries, purge_audit, purge_unconfirmed_emails, purge_dead_workers]
 
 
 def _register_cli(app: Flask) -> None:

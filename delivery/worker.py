@@ -20,6 +20,7 @@ from flask import Flask
 from core.clock import now
 from core.db import db
 from ops import instruments
+from ops.heartbeat import Beating, worker_name
 from subscribers.models import Channel
 
 from . import claims, wakeup
@@ -96,14 +97,16 @@ class Worker:
         gc.freeze()
         log.info("delivery worker %s started", self.worker_id)
         try:
-            while not stop.is_set():
-                try:
-                    busy = self.run_once() > 0
-                except Exception:
-                    log.exception("delivery batch failed; its rows return when their lease ends")
-                    busy = False
-                if not busy:
-                    listener.wait(poll)
+            # /healthz and /metrics count the workers alive by these beats, from any machine.
+            with Beating(self.app, worker_name(self.worker_id)):
+                while not stop.is_set():
+                    try:
+                        busy = self.run_once() > 0
+                    except Exception:
+                        log.exception("delivery batch failed; its rows return when their lease ends")
+                        busy = False
+                    if not busy:
+                        listener.wait(poll)
         finally:
             listener.close()
             self.close()

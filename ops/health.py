@@ -1,7 +1,8 @@
-"""GET /healthz for load balancers: is the database reachable, is the scheduler alive, how far
-behind is delivery.
+"""GET /healthz for load balancers: is the database reachable, are the scheduler and a delivery
+worker alive, how far behind is delivery.
 
-200 when the database answers in time and the scheduler's heartbeat is fresh, else 503. The
+200 when the database answers in time and the heartbeats of the scheduler and of at least one
+worker are fresh, else 503. The
 answer names states and ages only: no versions, hosts or error texts. Two indexed queries; no rate limit
 (load balancers ask often) and no cache.
 """
@@ -20,7 +21,7 @@ from core.clock import now
 from core.db import db
 
 from . import outbox
-from .heartbeat import SCHEDULER, ages
+from .heartbeat import SCHEDULER, ages, workers_alive
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -42,11 +43,13 @@ def check() -> dict[str, Any]:
         "database": "ok",
         "scheduler": "unknown",
         "scheduler_heartbeat_age_seconds": None,
+        "workers": "unknown",
+        "workers_alive": None,
         "oldest_due_delivery_lag_seconds": None,
     }
     try:
         _bound_statements()
-        age = ages(moment).get(SCHEDULER)
+        heartbeat_ages = ages(moment)
         report["oldest_due_delivery_lag_seconds"] = round(outbox.oldest_due_lag(moment), 1)
     except OperationalError as error:
         db.session.rollback()
@@ -60,6 +63,12 @@ def check() -> dict[str, Any]:
         log.warning("health check: the database did not answer (%s)", type(error).__name__)
         report.update(status="unavailable", database="unreachable")
         return report
+    _judge_scheduler(report, heartbeat_ages.get(SCHEDULER))
+    _judge_workers(report, heartbeat_ages)
+    return report
+
+
+def _judge_scheduler(report: dict[str, Any], age: float | None) -> None:
     max_age = float(current_app.config["HEALTH_SCHEDULER_MAX_AGE_SECONDS"])
     if age is not None:
         report["scheduler_heartbeat_age_seconds"] = round(age, 1)
@@ -71,7 +80,19 @@ def check() -> dict[str, Any]:
         report.update(status="unavailable", scheduler="stale")
     else:
         report["scheduler"] = "ok"
-    return report
+
+
+def _judge_workers(report: dict[str, Any], heartbeat_ages: dict[str, float]) -> None:
+    """No worker alive means a published alert reaches nobody: as serious as a dead scheduler."""
+    max_age = float(current_app.config["HEALTH_WORKER_MAX_AGE_SECONDS"])
+    if max_age <= 0:
+        report["workers"] = "not checked"
+        return
+    report["workers_alive"] = workers_alive(heartbeat_ages, max_age)
+    if report["workers_alive"]:
+        report["workers"] = "ok"
+    else:
+        report.update(status="unavailable", workers="none")
 
 
 def _bound_statements() -> None:

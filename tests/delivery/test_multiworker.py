@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -19,6 +20,7 @@ from sqlalchemy import select, text
 from core.db import db
 from delivery.models import Delivery, Status
 from delivery.wakeup import CHANNEL
+from ops.health import check
 from subscribers.models import Subscription
 
 from .worker_process import (
@@ -70,6 +72,11 @@ def scans_of_the_outbox() -> int:
         return int(connection.scalar(query) or 0)
 
 
+def health() -> dict[str, Any]:
+    db.session.rollback()  # read what the worker processes committed since
+    return check()
+
+
 def listening_workers() -> int:
     """Worker processes waiting for NOTIFY on this database: each LISTENs once it runs."""
     query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = :listen")
@@ -90,6 +97,7 @@ def test_workers_on_postgresql_send_every_row_exactly_once(
         running = [fleet.start_worker(name) for name in names]
         # Publish once all of them wait, so they start together (woken by the planner's NOTIFY).
         wait_until(lambda: listening_workers() == workers, f"{workers} workers listening", watch=running)
+        wait_until(lambda: health()["workers_alive"] == workers, f"/healthz counting {workers} workers", watch=running)
         # Let them poll the empty outbox for a while first, as production workers do for hours:
         # psycopg prepares a statement run five times, and PostgreSQL then may cache a generic
         # plan made for an empty table. Such a plan once made the first claim after a quiet
@@ -102,6 +110,7 @@ def test_workers_on_postgresql_send_every_row_exactly_once(
         for worker in running:
             assert worker.stop() == 0, worker.output()
             assert "Traceback" not in worker.output(), worker.output()
+        assert health()["workers"] == "none"  # each removed its heartbeat as it stopped
         records = push.received()
 
     # Each subscriber got exactly one push, decrypted and in their language.

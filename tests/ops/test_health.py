@@ -23,7 +23,7 @@ from core.db import db
 from core.scheduler import add_jobs
 from delivery.models import Delivery, Status
 from editors.models import Editor, Role
-from ops.heartbeat import Heartbeat
+from ops.heartbeat import Heartbeat, beat, worker_name
 from tests.delivery.test_engine import AFTERNOON, drain, publish
 from tests.factories import make_editor, make_subscription
 
@@ -49,9 +49,16 @@ def scheduler_beats(app: Flask) -> None:
     start_scheduler(app)()
 
 
+@pytest.fixture
+def scheduler_only(app: Flask) -> None:
+    """Tests of the scheduler's check: no worker runs in them, and none is asked for."""
+    app.config["HEALTH_WORKER_MAX_AGE_SECONDS"] = 0
+
+
 def test_healthy_answers_200_with_every_field(app: Flask, client: FlaskClient) -> None:
     clock.freeze(AFTERNOON)
     scheduler_beats(app)
+    beat(worker_name("web-1:4242:139"))
     clock.freeze(AFTERNOON + timedelta(seconds=7))
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -60,11 +67,14 @@ def test_healthy_answers_200_with_every_field(app: Flask, client: FlaskClient) -
         "database": "ok",
         "scheduler": "ok",
         "scheduler_heartbeat_age_seconds": 7.0,
+        "workers": "ok",
+        "workers_alive": 1,
         "oldest_due_delivery_lag_seconds": 0.0,
     }
     assert response.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.usefixtures("scheduler_only")
 def test_a_stale_heartbeat_answers_503(app: Flask, client: FlaskClient) -> None:
     clock.freeze(AFTERNOON)
     scheduler_beats(app)
@@ -78,6 +88,8 @@ def test_a_stale_heartbeat_answers_503(app: Flask, client: FlaskClient) -> None:
         "database": "ok",
         "scheduler": "stale",
         "scheduler_heartbeat_age_seconds": 61.0,
+        "workers": "not checked",
+        "workers_alive": None,
         "oldest_due_delivery_lag_seconds": 0.0,
     }
     scheduler_beats(app)  # the scheduler is back: the same row is renewed, no second one
@@ -85,6 +97,7 @@ def test_a_stale_heartbeat_answers_503(app: Flask, client: FlaskClient) -> None:
     assert db.session.scalar(select(func.count()).select_from(Heartbeat)) == 1
 
 
+@pytest.mark.usefixtures("scheduler_only")
 def test_a_scheduler_beats_as_it_starts(app: Flask, client: FlaskClient) -> None:
     clock.freeze(AFTERNOON)
     beat = start_scheduler(app)
@@ -95,6 +108,7 @@ def test_a_scheduler_beats_as_it_starts(app: Flask, client: FlaskClient) -> None
     assert client.get("/healthz").get_json()["scheduler_heartbeat_age_seconds"] == 0.0
 
 
+@pytest.mark.usefixtures("scheduler_only")
 def test_no_heartbeat_yet_answers_503_unless_the_check_is_off(app: Flask, client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 503
@@ -144,6 +158,8 @@ def test_an_unreachable_database_answers_503_and_says_no_more(tmp_path: Path) ->
         "database": "unreachable",
         "scheduler": "unknown",
         "scheduler_heartbeat_age_seconds": None,
+        "workers": "unknown",
+        "workers_alive": None,
         "oldest_due_delivery_lag_seconds": None,
     }
 
@@ -199,6 +215,7 @@ def test_a_database_too_slow_to_answer_is_reported_slow(app: Flask, client: Flas
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_pooled_connections_the_database_ended_are_replaced_unseen(app: Flask, client: FlaskClient) -> None:
     app.config["HEALTH_SCHEDULER_MAX_AGE_SECONDS"] = 0  # only the database counts here
+    app.config["HEALTH_WORKER_MAX_AGE_SECONDS"] = 0
     assert client.get("/healthz").get_json()["database"] == "ok"
     with db.engine.connect() as observer:  # a connection of its own, taken while the session holds one
         # The fixture's app context outlives requests; in production each request's teardown
