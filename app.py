@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from core import api_errors, rate_limits, routing
+from core import api_errors, csrf_refusal, rate_limits, routing
 from core.config import load_settings
 from core.db import db, render_migration_type
 from core.extensions import babel, csrf, limiter, migrate
@@ -39,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     rate_limits.install(app)
     api_errors.install(app)
+    csrf_refusal.install(app)
     install_headers(app)
     install_input_guards(app)
     install_template_helpers(app)

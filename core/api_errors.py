@@ -18,12 +18,21 @@ def install(app: Flask) -> None:
     app.register_error_handler(HTTPException, _api_error)
 
 
-def _api_error(error: HTTPException) -> HTTPException | Response:
-    if not request.path.startswith(API_PREFIX) or error.code is None:
-        return error  # what Flask does without this handler
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def json_error(error: HTTPException) -> Response:
+    """The API's error shape, {"error": description}, with the error's status and headers."""
     response = jsonify(error=error.description)
-    response.status_code = error.code
+    response.status_code = error.code or 500
     for name, value in error.get_headers():
         if name.lower() != "content-type":  # Allow (405), WWW-Authenticate (401) and the like
             response.headers[name] = value
     return response
+
+
+def _api_error(error: HTTPException) -> HTTPException | Response:
+    if not is_api_request() or error.code is None:
+        return error  # what Flask does without this handler
+    return json_error(error)
