@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,8 @@ ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # gunicorn's own loggers do not propagate to the root logger: their handlers get our redaction.
 GUNICORN_LOGGERS = ("gunicorn.error", "gunicorn.access")
+# Terminal colours (werkzeug paints its banner): in a JSON line they are only noise.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def configure_logging(app: Flask) -> None:
@@ -73,7 +76,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": redact(ANSI_ESCAPE.sub("", record.getMessage())),
         }
         rid = request_id()
         if rid:

@@ -4,6 +4,9 @@ URLs, and IP addresses.
 The code never logs these on purpose (tests check each place that could); this is the last line
 of defence for what slips through anyway, such as a library's exception text or a header echoed
 in an error. It works on the formatted line, so it catches arguments and tracebacks too.
+
+Addresses that name this machine itself (127.0.0.1, ::1, 0.0.0.0) stay: they say nothing about a
+person, and an operator reading "cannot connect to 127.0.0.1:5432" needs them.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def redact(text: str) -> str:
     text = URL.sub(_url, text)
     text = EMAIL.sub("[email]", text)
     text = IPV6.sub(_ipv6, text)
-    return IPV4.sub("[ip]", text)
+    return IPV4.sub(_ipv4, text)
 
 
 def redact_path(path: str) -> str:
@@ -55,8 +58,10 @@ def _url(match: re.Match[str]) -> str:
         port = parts.port
     except ValueError:
         return REDACTED + tail
-    if _is_ip(host):
+    if _is_ip(host) and not _is_this_machine(host):
         host = "[ip]"
+    elif ":" in host:
+        host = f"[{host}]"  # an IPv6 address kept: bracketed, as in the URL
     origin = f"{parts.scheme}://{host}" + (f":{port}" if port else "")  # user:password@ never kept
     if host.endswith(PUSH_HOST_SUFFIXES) and parts.path not in ("", "/"):
         return f"{origin}/{REDACTED}{tail}"
@@ -66,10 +71,25 @@ def _url(match: re.Match[str]) -> str:
     return origin + rest + tail
 
 
+def _ipv4(match: re.Match[str]) -> str:
+    # Whatever looks like an address goes, valid or not ("999.1.1.1" may be a typo of a real one).
+    return match.group() if _is_this_machine(match.group()) else "[ip]"
+
+
 def _ipv6(match: re.Match[str]) -> str:
     candidate = match.group()
     core = candidate.rstrip(".:")
-    return "[ip]" + candidate[len(core) :] if _is_ip(core) else candidate
+    return "[ip]" + candidate[len(core) :] if _is_ip(core) and not _is_this_machine(core) else candidate
+
+
+def _is_this_machine(text: str) -> bool:
+    try:
+        address = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1, as dual-stack sockets report IPv4 peers
+    return address.is_loopback or address.is_unspecified
 
 
 def _is_ip(text: str) -> bool:

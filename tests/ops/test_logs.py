@@ -195,3 +195,15 @@ def test_bad_log_settings_stop_the_app_from_starting() -> None:
         create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "LOG_FORMAT": "xml"})
     with pytest.raises(ValueError, match="LOG_LEVEL"):
         create_app({"TESTING": True, "SECRET_KEY": "x" * 40, "LOG_LEVEL": "LOUD"})
+
+
+def test_json_lines_keep_this_machines_address_and_drop_terminal_colours(
+    app: Flask, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    # What werkzeug's development server says as it starts.
+    logging.getLogger("werkzeug").info(
+        "\x1b[31m\x1b[1mWARNING: development server\x1b[0m\n * Running on http://127.0.0.1:5000"
+    )
+    [banner] = [line for line in lines(capsys.readouterr().err) if line["logger"] == "werkzeug"]
+    assert banner["message"] == "WARNING: development server\n * Running on http://127.0.0.1:5000"

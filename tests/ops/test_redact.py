@@ -14,7 +14,13 @@ from ops.redact import redact, redact_path
         ("mail to jan.de-vries+alerts@example.org bounced", "mail to [email] bounced"),
         ("Peer: ('203.0.113.9', 51234)", "Peer: ('[ip]', 51234)"),
         ("from 10.0.0.1.", "from [ip]."),
-        ("client 2001:db8::1 and ::1 and ::ffff:192.0.2.1", "client [ip] and [ip] and [ip]"),
+        ("client 2001:db8::1 and ::ffff:192.0.2.1 and 999.1.1.1", "client [ip] and [ip] and [ip]"),
+        # This machine's own addresses name no one; an operator needs them to read the log.
+        (
+            "connection to 127.0.0.1:5432 refused; ::1 and 0.0.0.0 too",
+            "connection to 127.0.0.1:5432 refused; ::1 and 0.0.0.0 too",
+        ),
+        ("::ffff:127.0.0.1 and 127.0.0.2", "::ffff:127.0.0.1 and 127.0.0.2"),
         ("fe80::1%eth0 answered", "[ip]%eth0 answered"),
         # Endpoints: everything after a push service's host is the subscription's secret.
         (
@@ -27,8 +33,10 @@ from ops.redact import redact, redact_path
         ),
         ("(https://web.push.apple.com/QGuQyavXutnMH6x)", "(https://web.push.apple.com/[redacted])"),
         ("https://db5p.notify.windows.com/w/?token=BQYAAAB", "https://db5p.notify.windows.com/[redacted]"),
-        ("http://127.0.0.1:43211/push/s1 gave 500", "http://[ip]:43211/push/s1 gave 500"),
-        ("http://[::1]:8080/x.", "http://[ip]:8080/x."),
+        ("http://192.0.2.8:43211/push/s1 gave 500", "http://[ip]:43211/push/s1 gave 500"),
+        ("http://[2001:db8::2]:8080/x.", "http://[ip]:8080/x."),
+        ("http://127.0.0.1:43211/push/s1 gave 500", "http://127.0.0.1:43211/push/s1 gave 500"),
+        ("http://[::1]:8080/x.", "http://[::1]:8080/x."),
         # Other URLs keep their origin and short path words; tokens, queries and logins go.
         (
             "link https://signaal.example.org/manage/Yx9_aaaaaaaaaaaaaaaaaaaa?x=1",
