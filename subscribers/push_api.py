@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ from core.db import db
 from core.extensions import csrf
 from core.rate_limits import limited
 
-from .endpoints import PushSubscriptionInfo, validate_subscription
+from .endpoints import ENDPOINT_FIELD, PushSubscriptionInfo, validate_subscription
 from .erasure import erase
 from .mails import manage_url
 from .models import Channel, Subscription
@@ -87,7 +89,10 @@ def subscribe() -> tuple[Response, int]:
 @limited("push_api")
 def unsubscribe() -> Response | tuple[Response, int]:
     body = _json_body()
-    token = request.headers.get(TOKEN_HEADER) or body.get("manage_token")
+    body_token = body.get("manage_token")
+    if body_token is not None and not isinstance(body_token, str):
+        raise ApiError(422, "invalid request", {"manage_token": "must be a string: the manage token"})
+    token = request.headers.get(TOKEN_HEADER) or body_token
     endpoint = body.get("endpoint")
     if not isinstance(token, str) or not token:
         raise ApiError(401, f"send the manage token in the {TOKEN_HEADER} header or as manage_token")
@@ -169,7 +174,26 @@ def _json_body() -> dict[str, Any]:
         raise ApiError(400, f"malformed JSON: {error}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "malformed request: the body must be a JSON object")
+    if not _numbers_in_range(body):
+        # NaN and Infinity are no JSON, 1e400 is infinite as a float, and an integer past a
+        # float's range overflows where the validators read it as one (circle, digest_hour).
+        raise ApiError(400, "malformed JSON: a number is out of range (or NaN or Infinity)")
     return body
+
+
+def _numbers_in_range(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, int) and abs(item) > sys.float_info.max:
+            return False
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 def _validated(subscription: Any, preferences: Any) -> tuple[PushSubscriptionInfo, dict[str, Any]]:
@@ -177,7 +201,7 @@ def _validated(subscription: Any, preferences: Any) -> tuple[PushSubscriptionInf
     fields: dict[str, str] = {}
     info = clean = None
     try:
-        info = validate_subscription(subscription, current_app.config)
+        info = _checked_subscription(subscription)
     except ValidationError as error:
         fields.update(error.errors)
     try:
@@ -191,9 +215,20 @@ def _validated(subscription: Any, preferences: Any) -> tuple[PushSubscriptionInf
 
 def _validated_subscription(subscription: Any) -> PushSubscriptionInfo:
     try:
-        return validate_subscription(subscription, current_app.config)
+        return _checked_subscription(subscription)
     except ValidationError as error:
         raise ApiError(422, "invalid subscription", error.errors) from None
+
+
+def _checked_subscription(subscription: Any) -> PushSubscriptionInfo:
+    """validate_subscription; an endpoint urlsplit cannot read ("https://[::1/") is a field error too,
+    where check_endpoint lets urlsplit's ValueError through."""
+    try:
+        return validate_subscription(subscription, current_app.config)
+    except ValidationError:
+        raise
+    except ValueError:
+        raise ValidationError({ENDPOINT_FIELD: "is not a URL"}) from None
 
 
 def _by_endpoint(endpoint: str) -> Subscription | None:

@@ -9,7 +9,9 @@ document does not describe fails here, while the published document stays open t
 from __future__ import annotations
 
 import copy
+import functools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +25,10 @@ from werkzeug.test import TestResponse
 
 from core import clock
 from feeds.openapi_views import document
+from subscribers import endpoints
+from subscribers.vapid import generate_pair
 
+from ..subscribers.test_endpoints import dns
 from .made_alerts import make_team, publish_new, publish_update, withdraw
 
 DOC_URI = "urn:signaal:openapi"
@@ -55,11 +60,11 @@ class Checker:
         self.registry: Registry[Any] = Registry().with_resource(DOC_URI, resource)
         self.checked: set[tuple[str, str]] = set()
 
-    def check(self, template: str, response: TestResponse) -> None:
+    def check(self, template: str, response: TestResponse, method: str = "get") -> None:
         status = str(response.status_code)
-        described = self.spec["paths"][template]["get"]["responses"]
+        described = self.spec["paths"][template][method]["responses"]
         assert status in described, f"{template} answered {status}, which the document does not list"
-        self.checked.add((template, status))
+        self.checked.add((template, status) if method == "get" else (f"{method.upper()} {template}", status))
         answer = described[status]
         if "$ref" in answer:
             answer = self._resolve(answer["$ref"])
@@ -72,8 +77,10 @@ class Checker:
         if "content" not in answer:
             assert response.data == b"", f"{template} {status}: a body the document does not describe"
             return
-        assert response.mimetype == "application/json"
-        pointer = _pointer("paths", template, "get", "responses", status, "content", "application/json", "schema")
+        assert response.mimetype in answer["content"], f"{template} {status}: {response.mimetype}"
+        if response.mimetype != "application/json":
+            return
+        pointer = _pointer("paths", template, method, "responses", status, "content", "application/json", "schema")
         if "$ref" in described[status]:
             pointer = described[status]["$ref"].removeprefix("#") + _pointer("content", "application/json", "schema")
         validator = Draft202012Validator(
@@ -178,3 +185,66 @@ def test_region_responses_match_the_document(client: FlaskClient, checker: Check
     ):
         checker.check("/api/v1/regions", response)
     assert {status for _, status in checker.checked} == {"200", "304", "404"}
+
+
+def test_push_subscription_responses_match_the_document(
+    app: Flask, client: FlaskClient, checker: Checker, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The endpoint check resolves nothing (as without DNS): the allowed push services pass.
+    monkeypatch.setattr(endpoints, "check_endpoint", functools.partial(endpoints.check_endpoint, resolve=dns({})))
+    app.config["VAPID_PRIVATE_KEY"] = generate_pair()[0]
+    api = "/api/v1/subscriptions/push"
+    subscribe = _example(checker.spec, api, "post")
+    change = _example(checker.spec, f"{api}/change", "post")
+    unsubscribe = _example(checker.spec, api, "delete")
+
+    checker.check(api, client.post(api, json=subscribe), "post")
+    everything = copy.deepcopy(subscribe)
+    everything["preferences"].update(
+        circle={"lat": 52.37, "lon": "4.9", "radius_km": 10}, forms=["tablet"], digest="daily", accept_fallback=False
+    )
+    checker.check(api, client.post(api, json=everything), "post")
+    checker.check(api, client.post(api, json={"subscription": {}, "preferences": {}}), "post")
+    checker.check(api, client.post(api, data="{", content_type="application/json"), "post")
+    checker.check(api, client.post(api, data="subscription=1"), "post")
+    checker.check(api, client.post(api, data="{}" + " " * 17000, content_type="application/json"), "post")
+
+    moved = client.post(f"{api}/change", json=change)
+    checker.check(f"{api}/change", moved, "post")
+    checker.check(f"{api}/change", client.post(f"{api}/change", json=change), "post")  # moved already: 404
+    checker.check(f"{api}/change", client.post(f"{api}/change", json={"old_endpoint": "x"}), "post")
+
+    token = {"X-Manage-Token": moved.json["manage_token"]}  # type: ignore[index]
+    gone = {"endpoint": change["subscription"]["endpoint"]}
+    checker.check(api, client.delete(api, json=unsubscribe), "delete")  # no token: 401
+    checker.check(api, client.delete(api, json={**gone, "manage_token": 7}), "delete")  # 422
+    checker.check(api, client.delete(api, json=gone, headers=token), "delete")  # 204
+    checker.check(api, client.delete(api, json=gone, headers=token), "delete")  # 404
+
+    checker.check(f"{api}/vapid-key", client.get(f"{api}/vapid-key"))
+    app.config["VAPID_PRIVATE_KEY"] = None
+    app.config["VAPID_FILE"] = str(tmp_path / "no-vapid.json")
+    checker.check(f"{api}/vapid-key", client.get(f"{api}/vapid-key"))
+
+    worker = client.get("/sw.js")
+    checker.check("/sw.js", worker)
+    checker.check("/sw.js", client.get("/sw.js", headers={"If-None-Match": worker.headers["ETag"]}))
+
+    app.config["RATE_LIMIT_PUSH_API"] = "1 per minute"
+    client.post(api, json={})
+    checker.check(api, client.post(api, json=subscribe), "post")
+
+    covered = {
+        "POST /api/v1/subscriptions/push": {"200", "201", "400", "413", "415", "422", "429"},
+        "POST /api/v1/subscriptions/push/change": {"200", "404", "422"},
+        "DELETE /api/v1/subscriptions/push": {"204", "401", "404", "422"},
+        "/api/v1/subscriptions/push/vapid-key": {"200", "503"},
+        "/sw.js": {"200", "304"},
+    }
+    assert checker.checked == {(operation, status) for operation, statuses in covered.items() for status in statuses}
+
+
+def _example(spec: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    """The (first) example request body the document gives for an operation."""
+    examples = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["examples"]
+    return copy.deepcopy(next(iter(examples.values()))["value"])

@@ -1,21 +1,29 @@
 """Fuzzing the JSON API with schemathesis, against the OpenAPI document the app serves.
 
-Every operation in /api/v1/openapi.json, the public reads and the token holders' workflow alike,
-gets the document's examples, schemathesis's coverage cases (boundaries, missing and mistyped
-values, other methods) and generated valid and invalid requests, on SQLite and on PostgreSQL,
-against a register holding alerts in every state. Each answer must be no 5xx and match the
+Every operation in /api/v1/openapi.json, the public reads, the token holders' workflow and the
+browsers' push subscriptions alike, gets the document's examples, schemathesis's coverage cases
+(boundaries, missing and mistyped values, other methods) and generated valid and invalid
+requests, on SQLite and on PostgreSQL, against a register holding alerts in every state and a
+push subscription at the document's example endpoint. Each answer must be no 5xx and match the
 document: a listed status code, its content type, body schema and required headers; input the
 document calls invalid must be refused; a token operation must refuse a request without a valid
-token. The run is the same every time (derandomized) and takes about 40 s on two cores.
+token. The run is the same every time (derandomized) and takes about 45 s on two cores.
+
+A push endpoint is checked when it is subscribed by resolving its host (subscribers/endpoints.py);
+here that resolver answers as on a machine without DNS (the allowed push services pass, as they
+do there), and any other name lookup fails the run: no request leaves this machine.
 
 Not checked: that every request the schema allows is accepted (positive_data_acceptance). An
 alert's rules go beyond JSON Schema (expires after effective, known region codes, the required
-languages, plain text only), so a schema-valid body may rightly get a 422.
+languages, plain text only), and so do a push subscription's (keys on the curve, an allowed
+push service, known region codes), so a schema-valid body may rightly get a 422.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +40,14 @@ from core.routing import MAX_ROW_ID
 from editors.models import Role
 from editors.scopes import Scope
 from editors.tokens import issue_token
+from subscribers import endpoints
+from subscribers.push_api import TOKEN_HEADER
+from subscribers.tokens import manage_token
+from subscribers.vapid import generate_pair
 from tests.alert_payloads import audi_payload
 from tests.factories import make_editor, make_subscription
 from tests.feeds.made_alerts import jpeg, make_team, publish_new, withdraw
+from tests.subscribers.test_endpoints import dns
 
 OPENAPI = "/api/v1/openapi.json"
 # Generated requests per operation, on top of the examples and the coverage cases.
@@ -44,6 +57,9 @@ CONTENT_FUZZ_EXAMPLES = 50
 # An alert's rules go beyond what a schema says (see the module docstring).
 EXCLUDED_CHECKS = [schemathesis.checks.positive_data_acceptance]
 CONTENT_OPERATIONS = ["createAlert", "changeAlert", "replaceAlert"]
+# The push subscription operations are cheap, and nearly every generated body stops at validation.
+PUSH_FUZZ_EXAMPLES = 50
+PUSH_OPERATIONS = ["subscribePush", "unsubscribePush", "changePushSubscription"]
 CONFIG = {
     "generation": {"max-examples": FUZZ_EXAMPLES},
     "operations": [
@@ -54,11 +70,13 @@ CONFIG = {
             "include-operation-id": CONTENT_OPERATIONS,
             "phases": {"coverage": {"enabled": False}},
             "generation": {"max-examples": CONTENT_FUZZ_EXAMPLES},
-        }
+        },
+        {"include-operation-id": PUSH_OPERATIONS, "generation": {"max-examples": PUSH_FUZZ_EXAMPLES}},
     ],
 }
 ALERT_IDS = 6  # what fuzz_api_register makes
 PHOTO_IDS = 2
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 
 class CurrentApp:
@@ -103,17 +121,51 @@ def map_path_parameters(context: schemathesis.HookContext, path_parameters: dict
     return folded
 
 
-@dataclass
-class FuzzedRegister:
-    token: str
+def _example(path: str, method: str) -> Any:
+    """The document's (first) example request body of an operation."""
+    content = schema.raw_schema["paths"][path][method]["requestBody"]["content"]["application/json"]
+    return next(iter(content["examples"].values()))["value"]
+
+
+# The subscription the document's examples turn off and move to a new endpoint; the register has it.
+EXAMPLE_ENDPOINT = _example("/api/v1/subscriptions/push", "delete")["endpoint"]
+EXAMPLE_MANAGE_TOKEN = schema.raw_schema["components"]["parameters"]["ManageToken"]["example"]
+assert _example("/api/v1/subscriptions/push/change", "post")["old_endpoint"] == EXAMPLE_ENDPOINT
 
 
 @pytest.fixture
-def fuzz_api_register(app: Flask) -> Iterator[FuzzedRegister]:
-    """Alerts 1-6 in every state, by a writer and a publisher, so the token may review them."""
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No name is resolved (so nothing is sent) but this machine's own."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in LOOPBACK_NAMES:
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise AssertionError(f"the fuzz run looked up {host!r}: no request may leave this machine")
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
+    # The endpoint check answers as on a machine without DNS: allowed push services pass.
+    monkeypatch.setattr(endpoints, "check_endpoint", functools.partial(endpoints.check_endpoint, resolve=dns({})))
+
+
+@dataclass
+class FuzzedRegister:
+    token: str
+    manage_token: str  # of the push subscription at the document's example endpoint
+
+
+@pytest.fixture
+def fuzz_api_register(app: Flask, offline: None) -> Iterator[FuzzedRegister]:
+    """Alerts 1-6 in every state, by a writer and a publisher, so the token may review them;
+    a push subscription at the document's example endpoint, and web push set up."""
     # The document fuzzed is the one this app serves, not just the one the loader served.
     assert app.test_client().get(OPENAPI).get_json() == schema.raw_schema
+    app.config["VAPID_PRIVATE_KEY"] = generate_pair()[0]
+    # Hundreds of requests a minute from one client: past the limit all would be 429s (tested on
+    # their own in test_rate_limits.py), and nothing behind it would be fuzzed.
+    app.config["RATE_LIMIT_PUSH_API"] = ""
     make_subscription(["NL"])  # publishing plans a delivery: the statistics have a row to count
+    push_token = manage_token(make_subscription(["NL-NH"], endpoint=EXAMPLE_ENDPOINT))
     team = make_team()
     published = publish_new(team, photo=True)  # photo 1
     withdrawn = withdraw(publish_new(team, level="warning"), team)
@@ -133,7 +185,7 @@ def fuzz_api_register(app: Flask) -> Iterator[FuzzedRegister]:
     # One token that may do everything the API offers: an admin's, with every scope.
     token = issue_token(make_editor(role=Role.ADMIN), name="fuzzing", scopes=Scope)
     TARGET.app = app
-    yield FuzzedRegister(token)
+    yield FuzzedRegister(token, push_token)
     TARGET.app = _LOADER
 
 
@@ -147,15 +199,18 @@ def fuzz_api_register(app: Flask) -> Iterator[FuzzedRegister]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_every_operation_answers_as_documented(case: schemathesis.Case, fuzz_api_register: FuzzedRegister) -> None:
+    if case.headers and case.headers.get(TOKEN_HEADER) == EXAMPLE_MANAGE_TOKEN:
+        # The document's example token stands for a real one: turning off is fuzzed past the 404.
+        case.headers[TOKEN_HEADER] = fuzz_api_register.manage_token
     case.call_and_validate(
         headers={"Authorization": f"Bearer {fuzz_api_register.token}"},
         excluded_checks=EXCLUDED_CHECKS,
     )
 
 
-def test_the_document_describes_every_route_of_the_alerts_and_regions_api() -> None:
+def test_the_document_describes_every_route_of_the_json_api() -> None:
     """Only what the document lists is fuzzed, so a route it leaves out would go untested."""
-    prefixes = ("/api/v1/alerts", "/api/v1/regions", OPENAPI)
+    prefixes = ("/api/v1/alerts", "/api/v1/regions", "/api/v1/subscriptions/push", "/sw.js", OPENAPI)
     routes = {
         (re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule).replace("{alert_id}", "{id}"), method.lower())
         for rule in _LOADER.url_map.iter_rules()

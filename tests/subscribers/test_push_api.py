@@ -18,7 +18,8 @@ from core import clock
 from core.db import db
 from subscribers.models import Channel, Subscription, SubscriptionArea
 from subscribers.preferences import preferences_of
-from subscribers.tokens import subscription_from_manage_token
+from subscribers.tokens import manage_token, subscription_from_manage_token
+from tests.factories import make_subscription
 
 from .test_endpoints import browser_keys
 
@@ -172,6 +173,58 @@ def test_malformed_requests(
     response = client.post(API, data=data, content_type=content_type)
     assert response.status_code == status
     assert message in response.json["error"]
+    assert rows() == 0
+
+
+# Found while documenting and fuzzing this API (tests/security/test_fuzz_api.py), pinned down.
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["1e400", "-1e400", "Infinity", "-Infinity", "NaN", "1" + "0" * 400],
+    ids=["1e400", "-1e400", "Infinity", "-Infinity", "NaN", "10^400"],
+)
+@pytest.mark.parametrize("where", ["circle", "digest_hour"])
+def test_nan_infinity_and_numbers_past_a_floats_range_are_malformed_json(
+    app: Flask, client: FlaskClient, number: str, where: str
+) -> None:
+    # float() of such an integer, and int() of an infinite float, raised OverflowError: a 500.
+    if where == "circle":
+        preference = f'"circle": {{"lat": {number}, "lon": 4.9, "radius_km": 5}}'
+    else:
+        preference = f'"digest_hour": {number}'
+    subscription = json.dumps(body()["subscription"])
+    raw = f'{{"subscription": {subscription}, "preferences": {{"areas": ["NL"], {preference}}}}}'
+    for path in (API, f"{API}/change"):
+        response = client.post(path, data=raw, content_type="application/json")
+        assert response.status_code == 400, (path, response.json)
+        assert "out of range" in response.json["error"]
+    assert rows() == 0
+
+
+def test_an_endpoint_no_url_parser_reads_is_a_field_error(app: Flask, client: FlaskClient) -> None:
+    # urlsplit raises ValueError("Invalid IPv6 URL") for an unclosed bracket: it was a 500.
+    for endpoint in ("https://[::1/push", "https://fcm.googleapis.com]/x", "https://[fcm.googleapis.com/x"):
+        response = post(client, body(endpoint=endpoint))
+        assert response.status_code == 422, (endpoint, response.json)
+        assert response.json["fields"] == {"subscription.endpoint": "is not a URL"}
+        change = {"old_endpoint": ENDPOINT, "subscription": body(endpoint=endpoint)["subscription"]}
+        assert post(client, change, f"{API}/change").json["fields"] == {"subscription.endpoint": "is not a URL"}
+    assert rows() == 0
+
+
+def test_a_manage_token_in_the_body_must_be_a_string_even_beside_the_header(app: Flask, client: FlaskClient) -> None:
+    # The header wins, and a mistyped manage_token beside it was ignored: the request the
+    # document calls invalid turned the subscription off.
+    subscription = make_subscription(["NL"], endpoint=ENDPOINT)
+    header = {"X-Manage-Token": manage_token(subscription)}
+    for token in (7, {}, [], False, ["x"]):
+        response = client.delete(API, json={"endpoint": ENDPOINT, "manage_token": token}, headers=header)
+        assert response.status_code == 422, token
+        assert response.json["fields"] == {"manage_token": "must be a string: the manage token"}
+    assert rows() == 1
+    # null is the same as leaving it out.
+    assert client.delete(API, json={"endpoint": ENDPOINT, "manage_token": None}, headers=header).status_code == 204
     assert rows() == 0
 
 
