@@ -93,6 +93,9 @@ def signup_api() -> ResponseReturnValue:
     body = request.get_json(silent=True) if request.is_json else None
     if not isinstance(body, dict):
         return _api_error(_("Send a JSON object with email and preferences."), {"": "must be a JSON object"}, 422)
+    unknown = sorted(str(key) for key in body if key not in ("email", "preferences"))
+    if unknown:
+        return _api_error(_("The sign-up has errors."), {key[:40]: "unknown field" for key in unknown[:20]}, 422)
     try:
         address, preferences = _validate(body.get("email"), body.get("preferences"))
     except ValidationError as error:

@@ -124,7 +124,10 @@ def check_endpoint(
         raise EndpointRefused(f"longer than {MAX_ENDPOINT_LENGTH} characters")
     if not url.isascii() or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         raise EndpointRefused("contains spaces, control or non-ASCII characters")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "https://[::1/": an unclosed bracket
+        raise EndpointRefused("is not a URL") from None
     try:
         port = parts.port
     except ValueError:

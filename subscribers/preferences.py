@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Iterable
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -28,6 +29,14 @@ MAX_AREAS = 50
 MAX_RADIUS_KM = 200
 # Longer than this is not "quiet hours" but a mistake (or "never tell me"): say so.
 MAX_QUIET_MINUTES = 16 * 60
+# Every member of the JSON shape: what validate_preferences reads, from_form builds and
+# preferences_of writes.
+PREFERENCE_KEYS = frozenset(
+    {
+        "areas", "circle", "min_level", "forms", "substances", "language", "accept_fallback",
+        "quiet_hours", "digest", "digest_hour", "digest_weekday",
+    }
+)  # fmt: skip
 CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -36,28 +45,29 @@ def validate_preferences(payload: Any, languages: list[str]) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ValidationError({"": "the body must be a JSON object"})
     errors: dict[str, str] = {}
+    _refuse_unknown(payload, PREFERENCE_KEYS, "", errors)
     clean: dict[str, Any] = {
         "areas": _areas(payload.get("areas"), errors),
         "circle": _circle(payload.get("circle"), errors),
-        "language": payload.get("language") or languages[0],
+        "language": _given(payload, "language", languages[0]),
         "accept_fallback": payload.get("accept_fallback", True),
     }
     if not clean["areas"] and clean["circle"] is None and "areas" not in errors:
         errors["areas"] = "choose at least one region, or a place and radius"
-    level = payload.get("min_level") or Level.INFO.value
+    level = _given(payload, "min_level", Level.INFO.value)
     if level not in tuple(Level):
         errors["min_level"] = f"must be one of: {', '.join(Level)}"
         level = Level.INFO.value
     clean["min_level_rank"] = Level(level).rank
     for key, vocabulary in (("forms", FORMS), ("substances", SUBSTANCE_GROUPS)):
-        chosen = payload.get(key) or []
+        chosen = _given(payload, key, [])
         try:
             if not isinstance(chosen, list):
                 raise ValueError("must be a list")
             clean[f"{key}_mask"] = mask(chosen, vocabulary)
         except ValueError as error:
             errors[key] = f"{error}; use: {', '.join(vocabulary)}"
-    if clean["language"] not in languages:
+    if not isinstance(clean["language"], str) or clean["language"] not in languages:
         errors["language"] = f"must be one of: {', '.join(languages)}"
     if not isinstance(clean["accept_fallback"], bool):
         errors["accept_fallback"] = "must be true or false"
@@ -157,11 +167,14 @@ def _circle(value: Any, errors: dict[str, str]) -> dict[str, float] | None:
         errors["circle"] = "must be an object with lat, lon and radius_km"
         return None
     limits = {"lat": (-90, 90), "lon": (-180, 180), "radius_km": (1, MAX_RADIUS_KM)}
+    _refuse_unknown(value, limits, "circle.", errors)
     circle: dict[str, float] = {}
     for key, (low, high) in limits.items():
         try:
+            if isinstance(value.get(key), bool):
+                raise TypeError("true is no coordinate")
             number = float(value[key])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: an integer past a float
             errors[f"circle.{key}"] = "must be a number"
             continue
         if not low <= number <= high:  # also false for NaN
@@ -178,7 +191,8 @@ def _quiet_hours(value: Any, errors: dict[str, str]) -> dict[str, Any]:
     if not isinstance(value, dict):
         errors["quiet_hours"] = "must be an object with start, end and timezone"
         return none
-    zone = value.get("timezone") or "Europe/Amsterdam"
+    _refuse_unknown(value, ("start", "end", "timezone"), "quiet_hours.", errors)
+    zone = _given(value, "timezone", "Europe/Amsterdam")
     if not isinstance(zone, str) or zone not in _time_zones():
         errors["quiet_hours.timezone"] = "unknown time zone; use a name such as Europe/Amsterdam"
     minutes = {}
@@ -199,22 +213,37 @@ def _quiet_hours(value: Any, errors: dict[str, str]) -> dict[str, Any]:
 
 
 def _digest(payload: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    digest = payload.get("digest") or Digest.OFF.value
+    digest = _given(payload, "digest", Digest.OFF.value)
     if digest not in tuple(Digest):
         errors["digest"] = f"must be one of: {', '.join(Digest)}"
         digest = Digest.OFF.value
     result: dict[str, Any] = {"digest": Digest(digest)}
     for key, high in (("digest_hour", 23), ("digest_weekday", 6)):
         raw = payload.get(key, 9 if key == "digest_hour" else 0)
-        try:
-            number = int(raw)
-        except (TypeError, ValueError):
-            number = -1
-        if not 0 <= number <= high or isinstance(raw, bool):
+        if isinstance(raw, str) and re.fullmatch("[0-9]{1,2}", raw):
+            raw = int(raw)  # the form sends its choice as text
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= high:
             errors[key] = f"must be a whole number from 0 to {high}"
-            number = 0
-        result[key] = number
+            raw = 0
+        result[key] = raw
     return result
+
+
+def _given(payload: dict[str, Any], key: str, default: Any) -> Any:
+    """The member, or `default` when it is left out, null or "" (what an untouched form field sends).
+
+    Only those: false, 0, [] or {} where a word is expected are mistakes, and get an error.
+    """
+    value = payload.get(key)
+    return default if value is None or value == "" else value
+
+
+def _refuse_unknown(payload: dict[str, Any], known: Iterable[str], prefix: str, errors: dict[str, str]) -> None:
+    # A misspelt member ("quiet_hour") would otherwise be dropped without a word, and the
+    # subscriber would believe their quiet hours were kept.
+    allowed = set(known)
+    for key in sorted(str(key) for key in payload if key not in allowed)[:20]:
+        errors[f"{prefix}{key[:40]}"] = "unknown field"
 
 
 def _clock(minutes: int) -> str:

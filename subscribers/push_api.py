@@ -36,7 +36,7 @@ from core.db import db
 from core.extensions import csrf
 from core.rate_limits import limited
 
-from .endpoints import ENDPOINT_FIELD, PushSubscriptionInfo, validate_subscription
+from .endpoints import PushSubscriptionInfo, validate_subscription
 from .erasure import erase
 from .mails import manage_url
 from .models import Channel, Subscription
@@ -70,7 +70,7 @@ def _api_error(error: ApiError) -> tuple[Response, int]:
 @bp.post(API)
 @limited("push_api")
 def subscribe() -> tuple[Response, int]:
-    body = _json_body()
+    body = _json_body("subscription", "preferences")
     info, clean = _validated(body.get("subscription"), body.get("preferences"))
     for attempt in (1, 2):
         subscription, created = _upsert(info, clean)
@@ -88,7 +88,7 @@ def subscribe() -> tuple[Response, int]:
 @bp.delete(API)
 @limited("push_api")
 def unsubscribe() -> Response | tuple[Response, int]:
-    body = _json_body()
+    body = _json_body("endpoint", "manage_token")
     body_token = body.get("manage_token")
     if body_token is not None and not isinstance(body_token, str):
         raise ApiError(422, "invalid request", {"manage_token": "must be a string: the manage token"})
@@ -110,7 +110,7 @@ def unsubscribe() -> Response | tuple[Response, int]:
 @limited("push_api")
 def change() -> tuple[Response, int]:
     """The browser replaced a subscription (pushsubscriptionchange): move our row to the new one."""
-    body = _json_body()
+    body = _json_body("old_endpoint", "subscription")
     old_endpoint = body.get("old_endpoint")
     if not isinstance(old_endpoint, str) or not old_endpoint:
         raise ApiError(422, "invalid request", {"old_endpoint": "required: the endpoint being replaced"})
@@ -156,7 +156,9 @@ def service_worker() -> Response:
     return response
 
 
-def _json_body() -> dict[str, Any]:
+def _json_body(*known: str) -> dict[str, Any]:
+    """The body as a JSON object with no members but `known` (the browser's subscription inside
+    may have more: browsers add to PushSubscription.toJSON(), and those are ignored)."""
     if request.mimetype != "application/json":
         raise ApiError(415, "send the body as application/json")
     if (request.content_length or 0) > MAX_BODY_BYTES:
@@ -178,6 +180,9 @@ def _json_body() -> dict[str, Any]:
         # NaN and Infinity are no JSON, 1e400 is infinite as a float, and an integer past a
         # float's range overflows where the validators read it as one (circle, digest_hour).
         raise ApiError(400, "malformed JSON: a number is out of range (or NaN or Infinity)")
+    unknown = sorted(key for key in body if key not in known)
+    if unknown:
+        raise ApiError(422, "invalid request", {key[:40]: "unknown field" for key in unknown[:20]})
     return body
 
 
@@ -201,7 +206,7 @@ def _validated(subscription: Any, preferences: Any) -> tuple[PushSubscriptionInf
     fields: dict[str, str] = {}
     info = clean = None
     try:
-        info = _checked_subscription(subscription)
+        info = validate_subscription(subscription, current_app.config)
     except ValidationError as error:
         fields.update(error.errors)
     try:
@@ -215,20 +220,9 @@ def _validated(subscription: Any, preferences: Any) -> tuple[PushSubscriptionInf
 
 def _validated_subscription(subscription: Any) -> PushSubscriptionInfo:
     try:
-        return _checked_subscription(subscription)
+        return validate_subscription(subscription, current_app.config)
     except ValidationError as error:
         raise ApiError(422, "invalid subscription", error.errors) from None
-
-
-def _checked_subscription(subscription: Any) -> PushSubscriptionInfo:
-    """validate_subscription; an endpoint urlsplit cannot read ("https://[::1/") is a field error too,
-    where check_endpoint lets urlsplit's ValueError through."""
-    try:
-        return validate_subscription(subscription, current_app.config)
-    except ValidationError:
-        raise
-    except ValueError:
-        raise ValidationError({ENDPOINT_FIELD: "is not a URL"}) from None
 
 
 def _by_endpoint(endpoint: str) -> Subscription | None:

@@ -123,6 +123,8 @@ def test_the_api_answers_new_pending_and_confirmed_alike(
         ({"email": "a@b.org"}, {"preferences"}),
         ({"email": "a@b.org", "preferences": {"areas": ["NL"], "digest": "hourly"}}, {"digest"}),
         (["a@b.org"], {""}),
+        ({"email": "a@b.org", "preferences": PREFERENCES, "name": "Jan"}, {"name"}),
+        ({"email": "a@b.org", "preferences": {"areas": ["NL"], "quiet_hour": {}}}, {"quiet_hour"}),
     ],
 )
 def test_bad_api_input_is_a_422_naming_the_fields(
@@ -131,6 +133,25 @@ def test_bad_api_input_is_a_422_naming_the_fields(
     response = client.post(API, json=body)
     assert response.status_code == 422 and response.json is not None
     assert set(response.json) == {"error", "fields"} and set(response.json["fields"]) == fields
+    assert counts() == (0, 0) and smtp_server.messages == []
+
+
+@pytest.mark.parametrize(
+    ("number", "field"),
+    [
+        ('"digest_hour": 1e400', "digest_hour"),  # infinite as a float
+        ('"digest_hour": ' + "9" * 400, "digest_hour"),
+        ('"circle": {"lat": 1e400, "lon": 4.9, "radius_km": 5}', "circle.lat"),
+        ('"circle": {"lat": ' + "5" * 400 + ', "lon": 4.9, "radius_km": 5}', "circle.lat"),
+    ],
+)
+def test_numbers_past_a_floats_range_are_a_422_not_a_crash(
+    mail_app: Flask, client: FlaskClient, smtp_server: SmtpServer, number: str, field: str
+) -> None:
+    body = '{"email": "a@b.org", "preferences": {"areas": ["NL"], ' + number + "}}"
+    response = client.post(API, data=body, content_type="application/json")
+    assert response.status_code == 422 and response.json is not None
+    assert set(response.json["fields"]) == {field}
     assert counts() == (0, 0) and smtp_server.messages == []
 
 

@@ -54,12 +54,36 @@ def test_round_trip() -> None:
         ({"digest": "hourly"}, "digest"),
         ({"digest_hour": 24}, "digest_hour"),
         ({"digest_weekday": True}, "digest_weekday"),
+        # Only null and "" stand for "left out": false, 0, [] or {} for a word are mistakes.
+        ({"min_level": False}, "min_level"),
+        ({"language": 0}, "language"),
+        ({"digest": []}, "digest"),
+        ({"forms": {}}, "forms"),
+        ({"quiet_hours": {"start": "23:00", "end": "07:00", "timezone": False}}, "quiet_hours.timezone"),
+        # Numbers: whole hours, no booleans, and nothing a float cannot hold.
+        ({"digest_hour": 9.5}, "digest_hour"),
+        ({"digest_hour": float("inf")}, "digest_hour"),
+        ({"digest_hour": 10**400}, "digest_hour"),
+        ({"circle": {"lat": True, "lon": 4, "radius_km": 5}}, "circle.lat"),
+        ({"circle": {"lat": 10**400, "lon": 4, "radius_km": 5}}, "circle.lat"),
+        # A misspelt member is named, not dropped.
+        ({"quiet_hour": {"start": "23:00", "end": "07:00"}}, "quiet_hour"),
+        ({"circle": {"lat": 52, "lon": 4, "radius": 5, "radius_km": 5}}, "circle.radius"),
+        ({"quiet_hours": {"start": "23:00", "end": "07:00", "zone": "UTC"}}, "quiet_hours.zone"),
     ],
 )
 def test_bad_preferences_name_the_field(change: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         validate_preferences({**FULL, **change}, LANGUAGES)
     assert field in caught.value.errors
+
+
+def test_null_and_empty_text_are_left_out_and_numbers_may_come_as_text() -> None:
+    clean = validate_preferences(
+        {**FULL, "min_level": "", "language": None, "forms": "", "digest": None, "digest_hour": "18"}, LANGUAGES
+    )
+    assert (clean["min_level_rank"], clean["language"], clean["forms_mask"]) == (0, "nl", 0)
+    assert (clean["digest"].value, clean["digest_hour"]) == ("off", 18)
 
 
 def test_form_fields_become_the_json_shape() -> None:

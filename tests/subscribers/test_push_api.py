@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 from datetime import UTC, datetime
@@ -16,16 +17,25 @@ from werkzeug.test import TestResponse
 
 from core import clock
 from core.db import db
+from subscribers import endpoints
 from subscribers.models import Channel, Subscription, SubscriptionArea
 from subscribers.preferences import preferences_of
 from subscribers.tokens import manage_token, subscription_from_manage_token
 from tests.factories import make_subscription
 
-from .test_endpoints import browser_keys
+from .test_endpoints import browser_keys, dns
 
 API = "/api/v1/subscriptions/push"
 MOMENT = datetime(2026, 6, 1, 22, 0, tzinfo=UTC)
 ENDPOINT = "https://fcm.googleapis.com/fcm/send/dXNlcjE:APA91bHPRgkF"
+
+
+@pytest.fixture(autouse=True)
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The endpoint check answers as on a machine without DNS, where the allowed push services pass:
+    these tests then ask no resolver on the internet and pass alike with or without one
+    (test_endpoints.py gives the check resolvers of its own where resolution is the point)."""
+    monkeypatch.setattr(endpoints, "check_endpoint", functools.partial(endpoints.check_endpoint, resolve=dns({})))
 
 
 def body(endpoint: str = ENDPOINT, **preferences: Any) -> dict[str, Any]:
@@ -316,3 +326,20 @@ def test_service_worker_is_served_from_the_root(app: Flask, client: FlaskClient)
         assert f'addEventListener("{event}"' in script
     with client.get("/static/icon-192.png") as icon:
         assert icon.status_code == 200 and icon.mimetype == "image/png"
+
+
+def test_unknown_members_are_named_but_the_browsers_own_are_ignored(app: Flask, client: FlaskClient) -> None:
+    misspelt = {**body(), "prefs": {"areas": ["NL"]}}
+    response = post(client, misspelt)
+    assert response.status_code == 422 and response.json["fields"] == {"prefs": "unknown field"}
+    change = {"old_endpoint": ENDPOINT, "subscription": body()["subscription"], "endpoint": ENDPOINT}
+    assert post(client, change, f"{API}/change").json["fields"] == {"endpoint": "unknown field"}
+    header = {"X-Manage-Token": "forged"}
+    refused = client.delete(API, json={"endpoint": ENDPOINT, "token": "x"}, headers=header)
+    assert refused.status_code == 422 and refused.json["fields"] == {"token": "unknown field"}
+    assert rows() == 0
+    # PushSubscription.toJSON() may grow: what a browser adds inside the subscription is no mistake.
+    payload = body()
+    payload["subscription"]["keys"]["future"] = "x"
+    payload["subscription"]["renewable"] = True
+    assert post(client, payload).status_code == 201 and rows() == 1
