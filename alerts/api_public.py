@@ -1,7 +1,9 @@
 """The public half of /api/v1/alerts: published alerts for apps, widgets and other services.
 
 No login and no token. Every answer is cacheable for a minute and carries an ETag, so a
-widget polling every few seconds costs a 304 most of the time.
+widget polling every few seconds costs a 304 most of the time. The bodies are kept per
+process until an alert changes (feeds/freshness.py), so neither a 304 nor a full answer
+reads the alerts again while nothing changed.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, NotFound
 
 from core.http_cache import public_cacheable
+from feeds.freshness import Rendered, public_body
 from regions import tree
 
 from . import queries
@@ -25,24 +28,32 @@ def list_alerts() -> Response:
     level_min = _level_param()
     languages = _languages_param()
     area = _area_param()
-    versions = [
-        v
-        for v in queries.active_versions()
-        if Level(v.level).rank >= level_min.rank and (area is None or covers(v, area))
-    ]
-    history = histories(v.alert_id for v in versions)
-    body = {"alerts": [public_alert(v, history[v.alert_id], languages) for v in versions]}
-    return _cacheable(jsonify(body))
+
+    def build() -> bytes:
+        versions = [
+            v
+            for v in queries.active_versions()
+            if Level(v.level).rank >= level_min.rank and (area is None or covers(v, area))
+        ]
+        history = histories(v.alert_id for v in versions)
+        return jsonify({"alerts": [public_alert(v, history[v.alert_id], languages) for v in versions]}).get_data()
+
+    return _cacheable(public_body("api.alerts", (level_min, languages, area), build))
 
 
 def get_alert(alert_id: int) -> Response:
     """GET /api/v1/alerts/<id>: the newest published version, active or not (a withdrawal too)."""
     languages = _languages_param()
-    version = queries.public_version(alert_id)
-    if version is None:
-        # The same answer for "never existed" and "only drafts so far": drafts stay unseen.
-        raise NotFound("no published alert with this id")
-    return _cacheable(jsonify(public_alert(version, history_of(version.alert), languages)))
+
+    def build() -> bytes:
+        version = queries.public_version(alert_id)
+        if version is None:
+            # The same answer for "never existed" and "only drafts so far": drafts stay unseen.
+            # Raised, so nothing is kept: the next request asks the database again.
+            raise NotFound("no published alert with this id")
+        return jsonify(public_alert(version, history_of(version.alert), languages)).get_data()
+
+    return _cacheable(public_body("api.alert", (alert_id, languages), build))
 
 
 def covers(version: AlertVersion, area: str) -> bool:
@@ -50,7 +61,9 @@ def covers(version: AlertVersion, area: str) -> bool:
     return area in queries.reach_of(version)
 
 
-def _cacheable(response: Response) -> Response:
+def _cacheable(rendered: Rendered) -> Response:
+    response = Response(rendered.body, mimetype="application/json")
+    response.set_etag(rendered.etag)  # what public_cacheable would make of the body, made once
     return public_cacheable(response, MAX_AGE_SECONDS)
 
 

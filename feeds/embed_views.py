@@ -12,6 +12,7 @@ GET /organisers          builds the snippet from a region, language and level, w
 Everything but /organisers is shown inside or beside someone else's site, so it sets no cookie
 (not even the language one a ?lang= leaves elsewhere) and is publicly cacheable with an ETag:
 the pages refresh themselves by asking for their own URL, which costs a 304 while nothing changed.
+/embed and /screen keep their bodies per process until an alert changes (freshness.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .embed_options import (
     script_snippet,
     shown_versions,
 )
+from .freshness import public_body
 
 bp = Blueprint("embed", __name__)
 limited("feeds")(bp)  # one counter per client for every public read (core/rate_limits.py)
@@ -107,18 +109,27 @@ def screen() -> Response:
 
 def _page(template: str, **context: Any) -> Response:
     options, errors = parse_options(request.args)
-    html = render_template(
-        template,
-        options=options,
-        errors=errors,
-        versions=[] if errors else shown_versions(options),
-        lang=options.lang,
-        refresh_seconds=REFRESH_SECONDS,
-        **context,
-    )
+
+    def html() -> str:
+        return render_template(
+            template,
+            options=options,
+            errors=errors,
+            versions=[] if errors else shown_versions(options),
+            lang=options.lang,
+            refresh_seconds=REFRESH_SECONDS,
+            **context,
+        )
+
     if errors:
-        return CookielessResponse(html, 400, mimetype="text/html")
-    return public_cacheable(CookielessResponse(html, mimetype="text/html"), PAGE_MAX_AGE)
+        return CookielessResponse(html(), 400, mimetype="text/html")
+    # The page's own words follow the negotiated language, which public_body adds to the key;
+    # its alerts follow options.lang, which may differ from it (?lang=NL is read as nl here).
+    inputs = (template, options, sorted(context.items()))
+    rendered = public_body("embed.page", inputs, lambda: html().encode())
+    response = CookielessResponse(rendered.body, mimetype="text/html")
+    response.set_etag(rendered.etag)
+    return public_cacheable(response, PAGE_MAX_AGE)
 
 
 @bp.get("/organisers")

@@ -1,6 +1,11 @@
-"""Validators for the feeds without building them, and the rendered bodies kept per process.
+"""Whether any public read changed, without building it, and the rendered bodies kept per process.
 
-Feed readers, widgets and CDNs poll every minute or so, and nearly always nothing changed.
+Feed readers, widgets, venue screens and CDNs poll every minute or so, and nearly always
+nothing changed; during a red alert a crowd asks the API, the embeds and the public pages for
+the same few answers thousands of times. The feeds take their ETag from the stamp below; the
+other public reads (public_body) keep theirs, made from the body, and use the stamp only to
+know that a body they built is still the answer.
+
 Loading 200 alerts with their texts, photos and areas to find that out costs 50 to 100 times
 what the answer does, and even one pass over the 200 table rows costs as much as the rest of
 a 304. So a request reads only the (state, expires) index:
@@ -23,6 +28,8 @@ any sweep marks it expired; only another process's commit can take up to REUSE t
 
 The ETag is global, not per filter: a change to any alert renews every feed's ETag, which
 costs a reader one needless full answer, never a stale one.
+
+This reads the alert register only; it sits here because the feeds were its first readers.
 """
 
 from __future__ import annotations
@@ -30,20 +37,22 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, event, func, select
+from flask import Flask, current_app, request
+from sqlalchemy import Select, and_, bindparam, case, event, func, select
 from sqlalchemy.orm import Session
+from werkzeug.http import generate_etag
 
 from alerts.models import AlertVersion
 from alerts.vocabulary import State, Status
 from core.clock import now
 from core.db import db
-
-from .items import Filters
+from core.i18n import locale_code
 
 # Part of every ETag: bump it when the feeds' output changes for the same alerts (a new
 # field, a changed template), so readers holding the old ETag get the new shape.
@@ -57,6 +66,8 @@ _EXPIRING = (State.PUBLISHED, State.EXPIRED)
 # the expiry and effective times of the alerts end it at once; a commit in another process
 # (another gunicorn worker, the scheduler) shows in this one's feeds at most this much later.
 REUSE = timedelta(seconds=1)
+# Where each app keeps its Freshness (app.extensions).
+EXTENSION = "signaal.freshness"
 _commits = 0
 
 
@@ -65,8 +76,9 @@ class Stamp:
     versions: str  # the index aggregates
     last_change: datetime
 
-    def etag(self, kind: str, filters: Filters) -> str:
-        key = f"{FORMAT}|{kind}|{filters.key()}|{self.versions}|{self.last_change.isoformat()}"
+    def etag(self, kind: str, inputs: str) -> str:
+        """A name for what a read of `kind` with `inputs` (every other thing its body depends on) gives now."""
+        key = f"{FORMAT}|{kind}|{inputs}|{self.versions}|{self.last_change.isoformat()}"
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -76,8 +88,9 @@ class _Rows:
 
     aggregates: tuple[int, int, int | None]
     read_at: datetime
-    published: datetime | None
+    published: datetime | None  # of the actual alerts: what feeds show
     effective: datetime | None
+    any_effective: datetime | None  # of test and exercise alerts too: their own pages say "in effect"
     next_effective: datetime | None
 
     def still_good(self, aggregates: tuple[int, int, int | None], moment: datetime) -> bool:
@@ -107,6 +120,13 @@ class Freshness:
         self._recent: _Recent | None = None
         self.bodies = BodyCache()
 
+    @staticmethod
+    def of(app: Flask) -> Freshness:
+        freshness: Freshness | None = app.extensions.get(EXTENSION)
+        if freshness is None:
+            freshness = app.extensions.setdefault(EXTENSION, Freshness())  # one, even when two threads race
+        return freshness
+
     def stamp(self) -> Stamp:
         moment = now()
         recent = self._recent
@@ -123,7 +143,8 @@ class Freshness:
             if rows is None or not rows.still_good(aggregates, moment):
                 found = connection.execute(_rows_statement(), {"moment": moment}).one()
                 rows = self._rows = _Rows(aggregates, moment, *found)
-        stamp = Stamp(f"{count}:{id_sum}:{id_max}", last_change(moment, rows.published, rows.effective, *expired))
+        versions = f"{count}:{id_sum}:{id_max}:{rows.any_effective}"
+        stamp = Stamp(versions, last_change(moment, rows.published, rows.effective, *expired))
         ends = [moment + REUSE, next_expiry, rows.next_effective]
         self._recent = _Recent(stamp, moment, min(end for end in ends if end is not None), commits)
         return stamp
@@ -171,38 +192,80 @@ def _index_statement() -> Select[Any]:
 def _rows_statement() -> Select[Any]:
     v = AlertVersion.__table__.c
     moment = bindparam("moment", type_=v.expires.type)
-    in_effect = v.effective <= moment
+    in_effect, actual = v.effective <= moment, v.status == Status.ACTUAL
     return select(
         # A publication changes the feed even while the new version is not in effect yet: it
         # replaced the version before it at once.
-        func.max(v.published_at),
+        func.max(case((actual, v.published_at))),
+        func.max(case((and_(actual, in_effect), v.effective))),
+        # Test and exercise alerts are in no feed or list, but /alerts/<id> and the API's
+        # single alert show them, with a status that changes when they take effect.
         func.max(case((in_effect, v.effective))),
         func.min(case((~in_effect, v.effective))),
-    ).where(v.state == State.PUBLISHED, v.status == Status.ACTUAL, v.expires > moment)
+    ).where(v.state == State.PUBLISHED, v.expires > moment)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: bytes
+    etag: str  # the ETag its answers carry
+
+
+def public_body(kind: str, inputs: Hashable, build: Callable[[], bytes]) -> Rendered:
+    """A public read's body: from this process's cache while no alert changed, else built and kept.
+
+    `inputs` names everything else the body depends on that the request decides: the
+    parameters as the view parsed them (so "?x=1" or a reordered query cannot push others out
+    of the cache). The negotiated language and the path the app is mounted under (in every
+    link url_for makes) are added here because every page depends on them. A body that holds
+    anything of one visitor's (a flashed message, a form token) must not come through here.
+
+    The ETag is made from the body, as core.http_cache always made it: the same on every
+    worker, and unchanged by changes to other alerts, so a reader's copy stays good until its
+    own content changes. The stamp only tells when a kept body may no longer be the answer.
+    """
+    freshness = Freshness.of(current_app)
+    key = freshness.stamp().etag(kind, repr((inputs, locale_code(), request.script_root)))
+    rendered = freshness.bodies.get(key)
+    if rendered is None:
+        # Built after the stamp was read, so never from older rows than the key says; at
+        # worst from newer ones, which the next stamp then names and builds once more.
+        body = build()
+        rendered = Rendered(body, generate_etag(body))
+        freshness.bodies.put(key, rendered)
+    return rendered
 
 
 class BodyCache:
-    """Rendered feeds by ETag, the newest few: the ETag names everything the body depends on.
+    """Rendered bodies by key, the most recently used: the key names everything a body depends on.
 
-    Bounded because every filter combination has its own ETag; per process, because bodies
-    are cheap to make again and a CDN in front holds the shared copy.
+    Bounded in bytes because every combination of filters, language and alert has its own
+    key (a full feed of 200 alerts is about 200 KB, an alert's page about 20 KB); per process,
+    because bodies are cheap to make again and a CDN in front holds the shared copy.
     """
 
-    def __init__(self, size: int = 32) -> None:
-        self._size = size
-        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._bodies: OrderedDict[str, Rendered] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, etag: str) -> bytes | None:
-        with self._lock:
-            body = self._bodies.get(etag)
-            if body is not None:
-                self._bodies.move_to_end(etag)
-            return body
+    def __len__(self) -> int:
+        return len(self._bodies)
 
-    def put(self, etag: str, body: bytes) -> None:
+    def get(self, key: str) -> Rendered | None:
         with self._lock:
-            self._bodies[etag] = body
-            self._bodies.move_to_end(etag)
-            while len(self._bodies) > self._size:
-                self._bodies.popitem(last=False)
+            rendered = self._bodies.get(key)
+            if rendered is not None:
+                self._bodies.move_to_end(key)
+            return rendered
+
+    def put(self, key: str, rendered: Rendered) -> None:
+        with self._lock:
+            replaced = self._bodies.pop(key, None)
+            self._bytes -= len(replaced.body) if replaced is not None else 0
+            self._bodies[key] = rendered
+            self._bytes += len(rendered.body)
+            while self._bytes > self._max_bytes and len(self._bodies) > 1:
+                _, dropped = self._bodies.popitem(last=False)
+                self._bytes -= len(dropped.body)

@@ -10,7 +10,6 @@ gets a 304 that costs two small queries (feeds/freshness.py).
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from flask.blueprints import BlueprintSetupState
 from flask_babel import force_locale
 from werkzeug.exceptions import BadRequest
 from werkzeug.http import is_resource_modified
@@ -18,7 +17,7 @@ from werkzeug.http import is_resource_modified
 from core.http_cache import public_cacheable
 from core.rate_limits import limited
 
-from .freshness import Freshness
+from .freshness import Freshness, Rendered
 from .items import feed_items, parse_filters
 from .render import MIMETYPES, feed_meta, render
 
@@ -26,14 +25,8 @@ bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 limited("feeds")(bp)  # one counter per client for every public read (core/rate_limits.py)
 
 MAX_AGE_SECONDS = 60
-CACHE_KEY = "signaal.feeds"
 # A browser script that sends its own If-None-Match asks first (CORS preflight); one day of answer.
 PREFLIGHT_MAX_AGE_SECONDS = 24 * 3600
-
-
-@bp.record_once
-def _install_cache(state: BlueprintSetupState) -> None:
-    state.app.extensions[CACHE_KEY] = Freshness()
 
 
 @bp.get("/alerts.json")
@@ -53,20 +46,22 @@ def atom_feed() -> Response:
 
 def _feed(kind: str) -> Response:
     filters = parse_filters(request.args)
-    freshness: Freshness = current_app.extensions[CACHE_KEY]
+    freshness = Freshness.of(current_app)
     stamp = freshness.stamp()
-    etag = stamp.etag(kind, filters)
+    etag = stamp.etag(kind, filters.key())
     if not is_resource_modified(request.environ, etag=etag, last_modified=stamp.last_change):
         # The reader's copy is current: no items loaded, nothing rendered. public_cacheable's
         # make_conditional turns this empty response into the 304 by the same validators.
         response = Response(mimetype=MIMETYPES[kind])
     else:
-        body = freshness.bodies.get(etag)
-        if body is None:
+        # The ETag names everything a feed depends on (the language is one of its filters).
+        rendered = freshness.bodies.get(etag)
+        if rendered is None:
             with force_locale(filters.lang):
                 body = render(kind, feed_meta(kind, filters, stamp.last_change), feed_items(filters))
-            freshness.bodies.put(etag, body)
-        response = Response(body, mimetype=MIMETYPES[kind])
+            rendered = Rendered(body, etag)
+            freshness.bodies.put(etag, rendered)
+        response = Response(rendered.body, mimetype=MIMETYPES[kind])
     response.set_etag(etag)
     return public_cacheable(response, MAX_AGE_SECONDS, stamp.last_change)
 
