@@ -12,8 +12,11 @@ so background load hits them alike; the best round per route counts.
 
 Routes: a trivial route (the baseline; see TRIVIAL below), the full JSON feed, the JSON feed
 with a matching If-None-Match (a 304), and /sw.js with a matching If-None-Match (the
-cheapest real public route, for reference). Cost = the trivial route's requests/s over the
-route's. Targets: conditional feed ≤ 2x, full feed ≤ 5x.
+cheapest real public route, for reference); then the other public reads a crowd hits during
+a red alert: /api/v1/alerts (full and a 304), /api/v1/alerts/<id>, the iframe widget
+/embed?region=NL (full and the 304 its self-refresh asks for), the venue screen /screen, and
+the public pages / and /alerts/<id>. Cost = the trivial route's requests/s over the route's.
+Targets: conditional feed ≤ 2x, full feed ≤ 5x.
 """
 
 from __future__ import annotations
@@ -37,8 +40,10 @@ import requests
 from flask import Flask
 from flask_migrate import upgrade
 from PIL import Image, ImageDraw
+from sqlalchemy import func, select
 
 from alerts import lifecycle
+from alerts.models import Alert
 from app import create_app
 from core.clock import now
 from core.db import db
@@ -55,6 +60,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # database, so it measures what any request to this app costs; nothing cheaper is served.
 TRIVIAL = "/bench/trivial"
 FEED = "/feeds/alerts.json"
+API = "/api/v1/alerts"
+EMBED = "/embed?region=NL"
+SCREEN = "/screen"
 AREAS = (["NL"], ["NL-NH"], ["GM0363"], ["NL-ZH", "NL-UT"], ["GM0599"], ["NL-NB"], ["BE"], ["GM0344"])
 LEVELS = ("info", "caution", "warning", "red_alert")
 TARGETS = {"conditional": 2.0, "full": 5.0}
@@ -77,6 +85,9 @@ def settings(tmp: Path) -> dict[str, Any]:
         "DELIVERY_IN_WEB": False,
         "SINGLE_PERSON_PUBLISHING": True,
         "PUBLIC_URL": "https://signaal.example",
+        # The limiter stays in the path (its cost is part of every public read) but never
+        # refuses: wrk is one client asking thousands of times a second.
+        "RATE_LIMIT_FEEDS": "100000000 per minute",
     }
 
 
@@ -160,6 +171,12 @@ def wrk(url: str, args: argparse.Namespace, headers: dict[str, str]) -> tuple[fl
     return float(rate.group(1)), int(done.group(1))
 
 
+def conditional(url: str) -> str:
+    """The ETag a first answer gives, for the If-None-Match of a conditional route."""
+    etag: str = fetch(url).headers["ETag"]
+    return etag
+
+
 def cpu_seconds(master: int) -> float:
     """User and system CPU time of gunicorn's workers so far (children of the master, from /proc)."""
     ticks = 0
@@ -197,48 +214,64 @@ def main(argv: list[str] | None = None) -> None:
             started = time.perf_counter()
             publish_alerts(args.alerts, args.photos_every)
             print(f"published {args.alerts} alerts through alerts.lifecycle in {time.perf_counter() - started:.1f} s")
-            render_ms = cold_render_ms(app)
+            render_ms = {path: cold_render_ms(app, path) for path in cold_paths()}
             db.session.remove()
             db.engine.dispose()
         with server(config_path, args.workers) as (base, master):
             run(base, master, args, render_ms)
 
 
-def cold_render_ms(app: Flask, repeats: int = 5) -> float:
-    """One full feed built from the database (body cache emptied first), best of a few, in this process."""
-    from feeds.freshness import Freshness
-    from feeds.views import CACHE_KEY
+def cold_paths() -> list[str]:
+    first = db.session.scalar(select(func.min(Alert.id)))
+    return [FEED, API, f"{API}/{first}", EMBED, SCREEN, "/", f"/alerts/{first}"]
+
+
+def cold_render_ms(app: Flask, path: str, repeats: int = 5) -> float:
+    """One answer built from the database (body cache emptied first), best of a few, in this process."""
+    from feeds.freshness import EXTENSION, Freshness
 
     client = app.test_client()
     best = float("inf")
     for _ in range(repeats):
-        app.extensions[CACHE_KEY] = Freshness()
+        app.extensions[EXTENSION] = Freshness()
         started = time.perf_counter()
-        response = client.get(FEED)
+        response = client.get(path)
         best = min(best, time.perf_counter() - started)
         assert response.status_code == 200
     return best * 1000
 
 
-def run(base: str, master: int, args: argparse.Namespace, render_ms: float) -> None:
+def run(base: str, master: int, args: argparse.Namespace, render_ms: dict[str, float]) -> None:
     full = fetch(base + FEED)
     body, etag = full.content, full.headers["ETag"]
     items = len(full.json()["items"])
     assert full.status_code == 200 and items == args.alerts, (full.status_code, items)
-    assert fetch(base + FEED, {"If-None-Match": etag}).status_code == 304
-    sw_etag = fetch(base + "/sw.js").headers["ETag"]
-    assert fetch(base + "/sw.js", {"If-None-Match": sw_etag}).status_code == 304
+    api = fetch(base + API)
+    assert api.status_code == 200 and len(api.json()["alerts"]) == args.alerts, api.status_code
+    first = min(alert["id"] for alert in api.json()["alerts"])
     routes = {
         "trivial": (TRIVIAL, {}),
         "full": (FEED, {}),
         "conditional": (FEED, {"If-None-Match": etag}),
-        "sw.js 304": ("/sw.js", {"If-None-Match": sw_etag}),
+        "sw.js 304": ("/sw.js", {"If-None-Match": conditional(base + "/sw.js")}),
+        "api full": (API, {}),
+        "api 304": (API, {"If-None-Match": conditional(base + API)}),
+        "api alert": (f"{API}/{first}", {}),
+        "embed NL": (EMBED, {}),
+        "embed NL 304": (EMBED, {"If-None-Match": conditional(base + EMBED)}),
+        "screen": (SCREEN, {}),
+        "index": ("/", {}),
+        "alert page": (f"/alerts/{first}", {}),
     }
+    for name, (path, headers) in routes.items():
+        answer = fetch(base + path, headers)
+        assert answer.status_code == (304 if headers else 200), (name, answer.status_code)
     print(
         f"gunicorn sync, {args.workers} workers; wrk 1 thread, {args.connections} connections, "
         f"{args.seconds} s per route per round; {os.cpu_count()} cores; {load_average()}"
     )
-    print(f"full feed: {items} items, {len(body):,} bytes; a cache-miss build in-process: {render_ms:.1f} ms")
+    print(f"full feed: {items} items, {len(body):,} bytes; a cache-miss build in-process: {render_ms[FEED]:.1f} ms")
+    print("cache-miss builds in-process: " + ", ".join(f"{path} {ms:.1f} ms" for path, ms in render_ms.items()))
     rates: dict[str, list[float]] = {name: [] for name in routes}
     cpu_ms: dict[str, list[float]] = {name: [] for name in routes}
     for number in range(1, args.rounds + 1):
