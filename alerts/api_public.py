@@ -2,7 +2,7 @@
 
 No login and no token. Every answer is cacheable for a minute and carries an ETag, so a
 widget polling every few seconds costs a 304 most of the time. The bodies are kept per
-process until an alert changes (feeds/freshness.py), so neither a 304 nor a full answer
+process until an alert changes (alerts/freshness.py), so neither a 304 nor a full answer
 reads the alerts again while nothing changed.
 """
 
@@ -12,11 +12,11 @@ from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, NotFound
 
 from core.http_cache import public_cacheable
-from feeds.freshness import Rendered, public_body
 from regions import tree
 
 from . import queries
 from .api_json import histories, history_of, public_alert
+from .freshness import Rendered, public_body
 from .models import AlertVersion
 from .vocabulary import Level
 

@@ -4,7 +4,7 @@ Only published versions are ever read here (queries.py decides which), so drafts
 versions in review cannot leak through these routes.
 
 A crowd opens these pages all at once when an alert goes out, so their bodies are kept per
-process until an alert changes (feeds/freshness.py) and carry an ETag made from the body:
+process until an alert changes (alerts/freshness.py) and carry an ETag made from the body:
 a reload costs a 304 that reads no alert. The one per-visitor part of these pages is a
 flashed message (base.html shows it, after unsubscribing for instance); a visitor with one
 waiting gets the page rendered for them alone, neither from the kept bodies nor into them.
@@ -17,9 +17,9 @@ from collections.abc import Callable, Hashable
 from flask import Blueprint, Response, render_template, request, session
 
 from core.i18n import locale_code
-from feeds.freshness import public_body
 
 from . import labels, presentation, queries
+from .freshness import public_body
 
 bp = Blueprint("public", __name__)
 

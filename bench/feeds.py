@@ -228,7 +228,7 @@ def cold_paths() -> list[str]:
 
 def cold_render_ms(app: Flask, path: str, repeats: int = 5) -> float:
     """One answer built from the database (body cache emptied first), best of a few, in this process."""
-    from feeds.freshness import EXTENSION, Freshness
+    from alerts.freshness import EXTENSION, Freshness
 
     client = app.test_client()
     best = float("inf")

@@ -25,6 +25,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from alerts.api_json import absolute
+from alerts.freshness import public_body
 from alerts.labels import choices
 from core.http_cache import public_cacheable
 from core.rate_limits import limited
@@ -38,7 +39,6 @@ from .embed_options import (
     script_snippet,
     shown_versions,
 )
-from .freshness import public_body
 
 bp = Blueprint("embed", __name__)
 limited("feeds")(bp)  # one counter per client for every public read (core/rate_limits.py)

@@ -4,7 +4,7 @@ Query: ?region= (a region code; alerts for it, for regions in it and for regions
 ?lang= (nl or en; texts fall back per field), ?level= (the lowest level to include).
 Unknown values answer 400 and say what would do. No login, no cookie of ours, open to any
 origin; every answer carries ETag and Last-Modified, and a reader whose copy is current
-gets a 304 that costs two small queries (feeds/freshness.py).
+gets a 304 that costs two small queries (alerts/freshness.py).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from flask_babel import force_locale
 from werkzeug.exceptions import BadRequest
 from werkzeug.http import is_resource_modified
 
+from alerts.freshness import Freshness, Rendered
 from core.http_cache import public_cacheable
 from core.rate_limits import limited
 
-from .freshness import Freshness, Rendered
 from .items import feed_items, parse_filters
 from .render import MIMETYPES, feed_meta, render
 

@@ -1,4 +1,4 @@
-"""The public pages' kept bodies (feeds/freshness.py public_body): what belongs to one visitor
+"""The public pages' kept bodies (alerts/freshness.py public_body): what belongs to one visitor
 never goes into them or comes out of them, and a reload of an unchanged page is a 304.
 
 That a kept page is byte for byte what a build gives, through every change of the alerts,
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from feeds.freshness import EXTENSION, Freshness
+from alerts.freshness import EXTENSION, Freshness
 from tests.feeds.made_alerts import make_team, publish_new
 
 EN = {"Accept-Language": "en"}

@@ -14,12 +14,12 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from alerts import lifecycle, sweeps
+from alerts.freshness import EXTENSION, Freshness
 from alerts.models import Alert
 from core import clock
 from core.db import db
 from core.security import CSP
 from editors.models import Editor, Role
-from feeds.freshness import EXTENSION, Freshness
 from tests.alert_payloads import audi_payload
 
 EN = {"Accept-Language": "en"}
@@ -225,7 +225,7 @@ def test_texts_are_escaped(client: FlaskClient, people: tuple[Editor, Editor]) -
     alert.latest.texts[0].description = "<script>alert(1)</script>"
     alert.latest.texts[1].description = "<script>alert(1)</script>"
     db.session.commit()
-    # Kept pages rely on published rows never changing (feeds/freshness.py), which this write
+    # Kept pages rely on published rows never changing (alerts/freshness.py), which this write
     # breaks on purpose: ask as a process that has kept nothing yet.
     client.application.extensions[EXTENSION] = Freshness()
     raw = client.get(f"/alerts/{alert.id}", headers=EN).data

@@ -19,12 +19,12 @@ from PIL import Image
 from sqlalchemy import update
 from werkzeug.test import TestResponse
 
+from alerts.freshness import REUSE
 from alerts.lifecycle import CANCEL_NOTICE
 from alerts.models import AlertVersion
 from alerts.vocabulary import State
 from core import clock
 from core.db import db
-from feeds.freshness import REUSE
 from tests.alert_payloads import audi_payload
 from tests.alerts.api_client import Team, call, make_team, ok
 
@@ -276,7 +276,7 @@ def test_alert_published_for_later_appears_when_it_takes_effect(app: Flask, clie
 
 def test_a_change_made_by_another_process_shows_within_a_second(app: Flask, client: FlaskClient) -> None:
     """Commits in this process renew the ETag at once; another process's (here: a connection of
-    its own, outside the session) within feeds.freshness.REUSE."""
+    its own, outside the session) within alerts.freshness.REUSE."""
     team = make_team(app)
     clock.freeze(START)
     alert_id = publish(client, team)

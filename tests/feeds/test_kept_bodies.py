@@ -1,4 +1,4 @@
-"""Public reads answered from the bodies kept per process (feeds/freshness.py public_body):
+"""Public reads answered from the bodies kept per process (alerts/freshness.py public_body):
 /api/v1/alerts, /api/v1/alerts/<id>, /embed, /screen, / and /alerts/<id>.
 
 A kept body must be the very bytes a build from the database gives for the same request, with
@@ -20,11 +20,11 @@ from sqlalchemy import event, update
 from werkzeug.test import TestResponse
 
 from alerts import lifecycle
+from alerts.freshness import EXTENSION, REUSE, BodyCache, Freshness, Rendered
 from alerts.models import Alert, AlertVersion
 from alerts.vocabulary import State
 from core import clock
 from core.db import db
-from feeds.freshness import EXTENSION, REUSE, BodyCache, Freshness, Rendered
 from ops.request_log import HEADER as REQUEST_ID
 from tests.alert_payloads import audi_payload
 from tests.feeds.made_alerts import Team, make_team, publish_new, publish_update, withdraw

@@ -29,7 +29,8 @@ any sweep marks it expired; only another process's commit can take up to REUSE t
 The ETag is global, not per filter: a change to any alert renews every feed's ETag, which
 costs a reader one needless full answer, never a stale one.
 
-This reads the alert register only; it sits here because the feeds were its first readers.
+It reads the alert register only, so it lives with the alerts; the feeds, embeds, public pages
+and the public API all use it.
 """
 
 from __future__ import annotations
