@@ -38,6 +38,7 @@ def test_jobs_are_registered_and_run_in_an_app_context(app: Flask) -> None:
         "subscribers.retention.purge_unconfirmed_emails",
         "delivery.retention.purge_deliveries",
         "alerts.retention.purge_audit",
+        "ops.heartbeat.purge_dead_workers",
     }
     clock.freeze(start + timedelta(minutes=6))
     jobs["alerts.sweeps.publish_due"].func()  # what the scheduler thread calls, context and all
