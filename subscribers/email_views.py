@@ -88,7 +88,8 @@ def check_mailbox() -> ResponseReturnValue:
 @limited("subscribe")
 @csrf.exempt  # JSON only, reads no cookies: nothing for a cross-site form to ride on
 def signup_api() -> ResponseReturnValue:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+    # A chunked body has no Content-Length: what counts is what arrives.
+    if (request.content_length or 0) > MAX_BODY_BYTES or len(request.get_data(cache=True)) > MAX_BODY_BYTES:
         return _api_error(_("The request is too large."), {"": f"at most {MAX_BODY_BYTES} bytes"}, 413)
     body = request.get_json(silent=True) if request.is_json else None
     if not isinstance(body, dict):

@@ -37,7 +37,9 @@ PREFERENCE_KEYS = frozenset(
         "quiet_hours", "digest", "digest_hour", "digest_weekday",
     }
 )  # fmt: skip
-CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+# ASCII digits and the whole string, as the OpenAPI document's pattern says: \d takes any script's
+# digits (int() reads them too) and $ also matches before a final line break.
+CLOCK = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 
 def validate_preferences(payload: Any, languages: list[str]) -> dict[str, Any]:
@@ -197,7 +199,7 @@ def _quiet_hours(value: Any, errors: dict[str, str]) -> dict[str, Any]:
         errors["quiet_hours.timezone"] = "unknown time zone; use a name such as Europe/Amsterdam"
     minutes = {}
     for key in ("start", "end"):
-        match = CLOCK.match(str(value.get(key) or ""))
+        match = CLOCK.fullmatch(str(value.get(key) or ""))
         if match is None:
             errors[f"quiet_hours.{key}"] = "must be a time of day such as 23:00"
         else:

@@ -28,6 +28,7 @@ from feeds.openapi_views import document
 from subscribers import endpoints
 from subscribers.vapid import generate_pair
 
+from ..subscribers.smtp_server import SmtpServer
 from ..subscribers.test_endpoints import dns
 from .made_alerts import make_team, publish_new, publish_update, withdraw
 
@@ -242,6 +243,54 @@ def test_push_subscription_responses_match_the_document(
         "/sw.js": {"200", "304"},
     }
     assert checker.checked == {(operation, status) for operation, statuses in covered.items() for status in statuses}
+
+
+def test_email_signup_responses_match_the_document(
+    app: Flask, client: FlaskClient, checker: Checker, request: pytest.FixtureRequest
+) -> None:
+    smtp_server = SmtpServer()  # on loopback (tests/subscribers/smtp_server.py): the mails go nowhere else
+    smtp_server.start()
+    request.addfinalizer(smtp_server.stop)
+    app.config.update(MAIL_BACKEND="smtp", SMTP_HOST=smtp_server.host, SMTP_PORT=smtp_server.port, SMTP_TLS="none")
+    app.config["RATE_LIMIT_SUBSCRIBE"] = ""  # until the 429 at the end
+    api = "/api/v1/subscriptions/email"
+    examples = _examples(checker.spec, api, "post")
+    assert len(examples) == 2
+    for example in examples:  # every example signs up (and mails) for real
+        response = client.post(api, json=example)
+        checker.check(api, response, "post")
+        assert response.status_code == 202
+    assert [m.recipients for m in smtp_server.messages] == [[example["email"]] for example in examples]
+
+    jan = examples[0]
+    for bad in ({"email": "jan", "preferences": {}}, {**jan, "name": "Jan"}, {"email": "jan@example.org"}, [jan]):
+        checker.check(api, client.post(api, json=bad), "post")
+    checker.check(api, client.post(api, data="{", content_type="application/json"), "post")
+    checker.check(api, client.post(api, data="email=jan%40example.org"), "post")
+    checker.check(api, client.post(api, data="{}" + " " * 17000, content_type="application/json"), "post")
+    app.config["MAX_CONTENT_LENGTH"] = 20_000  # past the server's own limit: refused before the view
+    checker.check(api, client.post(api, data="{}" + " " * 30_000, content_type="application/json"), "post")
+
+    smtp_server.refuse_recipients("550 5.1.1 No such mailbox")
+    refused = client.post(api, json={**jan, "email": "nobody@example.org"})
+    smtp_server.refuse_recipients("451 4.3.0 Try again later")
+    failed = client.post(api, json=jan)
+    for response in (refused, failed):
+        checker.check(api, response, "post")
+        assert response.status_code == 503
+    assert len(smtp_server.messages) == len(examples)
+
+    app.config["RATE_LIMIT_SUBSCRIBE"] = "1 per minute"
+    client.post(api, json={})
+    checker.check(api, client.post(api, json=jan), "post")
+
+    assert checker.checked == {(f"POST {api}", status) for status in ("202", "413", "422", "429", "503")}
+
+
+def _examples(spec: dict[str, Any], path: str, method: str) -> list[dict[str, Any]]:
+    """Every example request body the document gives for an operation."""
+    examples = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["examples"]
+    return [copy.deepcopy(example["value"]) for example in examples.values()]
 
 
 def _example(spec: dict[str, Any], path: str, method: str) -> dict[str, Any]:

@@ -1,22 +1,26 @@
 """Fuzzing the JSON API with schemathesis, against the OpenAPI document the app serves.
 
-Every operation in /api/v1/openapi.json, the public reads, the token holders' workflow and the
-browsers' push subscriptions alike, gets the document's examples, schemathesis's coverage cases
-(boundaries, missing and mistyped values, other methods) and generated valid and invalid
-requests, on SQLite and on PostgreSQL, against a register holding alerts in every state and a
-push subscription at the document's example endpoint. Each answer must be no 5xx and match the
-document: a listed status code, its content type, body schema and required headers; input the
-document calls invalid must be refused; a token operation must refuse a request without a valid
-token. The run is the same every time (derandomized) and takes about 45 s on two cores.
+Every operation in /api/v1/openapi.json, the public reads, the token holders' workflow, the
+browsers' push subscriptions and the email sign-up alike, gets the document's examples,
+schemathesis's coverage cases (boundaries, missing and mistyped values, other methods) and
+generated valid and invalid requests, on SQLite and on PostgreSQL, against a register holding
+alerts in every state and a push subscription at the document's example endpoint. Each answer
+must be no 5xx and match the document: a listed status code, its content type, body schema and
+required headers; input the document calls invalid must be refused; a token operation must
+refuse a request without a valid token. The run is the same every time (derandomized) and takes
+about 45 s on two cores.
 
 A push endpoint is checked when it is subscribed by resolving its host (subscribers/endpoints.py);
 here that resolver answers as on a machine without DNS (the allowed push services pass, as they
-do there), and any other name lookup fails the run: no request leaves this machine.
+do there), and any other name lookup fails the run: no request leaves this machine. An email
+sign-up mails its confirmation link: here to an SMTP server on loopback (tests/subscribers/
+smtp_server.py), which keeps what it is given.
 
 Not checked: that every request the schema allows is accepted (positive_data_acceptance). An
 alert's rules go beyond JSON Schema (expires after effective, known region codes, the required
 languages, plain text only), and so do a push subscription's (keys on the curve, an allowed
-push service, known region codes), so a schema-valid body may rightly get a 422.
+push service, known region codes) and an email address's, so a schema-valid body may rightly
+get a 422.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from subscribers.vapid import generate_pair
 from tests.alert_payloads import audi_payload
 from tests.factories import make_editor, make_subscription
 from tests.feeds.made_alerts import jpeg, make_team, publish_new, withdraw
+from tests.subscribers.smtp_server import SmtpServer
 from tests.subscribers.test_endpoints import dns
 
 OPENAPI = "/api/v1/openapi.json"
@@ -58,6 +63,9 @@ CONTENT_FUZZ_EXAMPLES = 50
 EXCLUDED_CHECKS = [schemathesis.checks.positive_data_acceptance]
 CONTENT_OPERATIONS = ["createAlert", "changeAlert", "replaceAlert"]
 # The push subscription operations are cheap, and nearly every generated body stops at validation.
+# The email sign-up (subscribeEmail) keeps FUZZ_EXAMPLES: a generated address is hardly ever a
+# real one, so its sign-ups that pass (and mail) come from the coverage cases built on the
+# document's examples, and more generated bodies would only repeat the validation.
 PUSH_FUZZ_EXAMPLES = 50
 PUSH_OPERATIONS = ["subscribePush", "unsubscribePush", "changePushSubscription"]
 CONFIG = {
@@ -148,6 +156,15 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(endpoints, "check_endpoint", functools.partial(endpoints.check_endpoint, resolve=dns({})))
 
 
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[SmtpServer]:
+    """Where the sign-ups' mails go: a server on this machine's loopback, one for the whole run."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
 @dataclass
 class FuzzedRegister:
     token: str
@@ -155,15 +172,26 @@ class FuzzedRegister:
 
 
 @pytest.fixture
-def fuzz_api_register(app: Flask, offline: None) -> Iterator[FuzzedRegister]:
+def fuzz_api_register(app: Flask, offline: None, smtp_server: SmtpServer) -> Iterator[FuzzedRegister]:
     """Alerts 1-6 in every state, by a writer and a publisher, so the token may review them;
-    a push subscription at the document's example endpoint, and web push set up."""
+    a push subscription at the document's example endpoint, web push set up, and mail sent
+    to the loopback server."""
     # The document fuzzed is the one this app serves, not just the one the loader served.
     assert app.test_client().get(OPENAPI).get_json() == schema.raw_schema
     app.config["VAPID_PRIVATE_KEY"] = generate_pair()[0]
+    app.config.update(
+        MAIL_BACKEND="smtp",
+        SMTP_HOST=smtp_server.host,
+        SMTP_PORT=smtp_server.port,
+        SMTP_TLS="none",
+        SMTP_USERNAME="",
+        SMTP_PASSWORD="",
+    )
     # Hundreds of requests a minute from one client: past the limit all would be 429s (tested on
-    # their own in test_rate_limits.py), and nothing behind it would be fuzzed.
-    app.config["RATE_LIMIT_PUSH_API"] = ""
+    # their own in test_rate_limits.py), and nothing behind it would be fuzzed. Likewise the one
+    # sign-up mail per mailbox and window (test_signup_mail_limit.py): with it, every sign-up of
+    # the examples' addresses but the first would stop before the mail.
+    app.config.update(RATE_LIMIT_PUSH_API="", RATE_LIMIT_SUBSCRIBE="", SIGNUP_MAIL_WINDOW_SECONDS=0)
     make_subscription(["NL"])  # publishing plans a delivery: the statistics have a row to count
     push_token = manage_token(make_subscription(["NL-NH"], endpoint=EXAMPLE_ENDPOINT))
     team = make_team()
@@ -210,7 +238,7 @@ def test_every_operation_answers_as_documented(case: schemathesis.Case, fuzz_api
 
 def test_the_document_describes_every_route_of_the_json_api() -> None:
     """Only what the document lists is fuzzed, so a route it leaves out would go untested."""
-    prefixes = ("/api/v1/alerts", "/api/v1/regions", "/api/v1/subscriptions/push", "/sw.js", OPENAPI)
+    prefixes = ("/api/v1/alerts", "/api/v1/regions", "/api/v1/subscriptions/", "/sw.js", OPENAPI)
     routes = {
         (re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule).replace("{alert_id}", "{id}"), method.lower())
         for rule in _LOADER.url_map.iter_rules()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from alerts.schema import ValidationError
 from core import clock
+from feeds.openapi_views import document
 from subscribers.email_signup import mask_address, normalise_address
 
 from ..helpers import csrf_from
@@ -152,6 +157,57 @@ def test_numbers_past_a_floats_range_are_a_422_not_a_crash(
     response = client.post(API, data=body, content_type="application/json")
     assert response.status_code == 422 and response.json is not None
     assert set(response.json["fields"]) == {field}
+    assert counts() == (0, 0) and smtp_server.messages == []
+
+
+# The API must take no body the OpenAPI document calls invalid (tests/security/test_fuzz_api.py
+# holds it to that). It took a weekday "06", which the document's pattern refused (it allows it
+# now), and clock times with another script's digits or a final line break, which the document's
+# patterns refuse (the API does too now).
+DIGESTS_AND_CLOCKS: list[tuple[dict[str, Any], str | None]] = [
+    ({"digest_weekday": "6"}, None),
+    ({"digest_weekday": "06"}, None),  # the document's pattern was ^[0-6]$
+    ({"digest_weekday": "7"}, "digest_weekday"),
+    ({"digest_hour": "09"}, None),
+    ({"digest_hour": "24"}, "digest_hour"),
+    ({"digest_hour": "\u0669"}, "digest_hour"),  # an Arabic-Indic 9
+    ({"quiet_hours": {"start": "7:05", "end": "9:00"}}, None),
+    ({"quiet_hours": {"start": "23:0\u0660", "end": "07:00"}}, "quiet_hours.start"),  # \\d took any digit
+    ({"quiet_hours": {"start": "23:00", "end": "07:00\n"}}, "quiet_hours.end"),  # $ took a final line break
+]
+
+
+@pytest.mark.parametrize(("preferences", "refused"), DIGESTS_AND_CLOCKS)
+def test_the_api_takes_the_digest_numbers_and_clock_times_the_document_allows(
+    mail_app: Flask, client: FlaskClient, smtp_server: SmtpServer, preferences: dict[str, Any], refused: str | None
+) -> None:
+    body = {"email": "jan@example.org", "preferences": {"areas": ["NL"], **preferences}}
+    response = client.post(API, json=body)
+    if refused is None:
+        assert response.status_code == 202 and len(smtp_server.messages) == 1
+    else:
+        assert response.status_code == 422 and response.json is not None
+        assert set(response.json["fields"]) == {refused} and counts() == (0, 0)
+    spec = document()
+    registry: Registry[Any] = Registry().with_resource("urn:doc", Resource.from_contents(spec, DRAFT202012))
+    validator = Draft202012Validator({"$ref": "urn:doc#/components/schemas/EmailSignupRequest"}, registry=registry)
+    # jsonschema reads patterns as Python does, where $ matches before a final line break too;
+    # JSON Schema's (ECMA-262) $ does not, and neither does the API now.
+    if not preferences.get("quiet_hours", {}).get("end", "").endswith("\n"):
+        assert validator.is_valid(body) == (refused is None)
+
+
+def test_a_chunked_body_counts_as_it_arrives(mail_app: Flask, client: FlaskClient, smtp_server: SmtpServer) -> None:
+    """A body sent in chunks has no Content-Length; past 16 KB it is a 413 all the same."""
+    body = b'{"email": "jan@example.org", "preferences": {"areas": ["NL"]}}' + b" " * 17_000
+    response = client.post(
+        API,
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},  # what gunicorn and Werkzeug's server say then
+    )
+    assert response.status_code == 413 and response.request.content_length is None
     assert counts() == (0, 0) and smtp_server.messages == []
 
 
