@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import psycopg
 from flask import Flask
 from sqlalchemy.engine import make_url
 
 from core.config import connect_timeout
+
+if TYPE_CHECKING:  # imported when a PostgreSQL listener is made: libpq adds some 10 MiB to a SQLite worker
+    import psycopg
 
 CHANNEL = "signaal_deliveries"
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ class PostgresListener:
         self._connect()
 
     def wait(self, timeout: float) -> bool:
+        import psycopg
+
         if self.connection is None and not self._connect():
             return wait(timeout)
         assert self.connection is not None
@@ -79,6 +83,8 @@ class PostgresListener:
             connection.close()
 
     def _connect(self) -> bool:
+        import psycopg
+
         try:
             self.connection = psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
             self.connection.execute(f"LISTEN {CHANNEL}")
