@@ -13,13 +13,13 @@ still read JSON. A page's own script that asks for JSON gets the page's explanat
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, render_template, request, url_for
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 
 from .api_errors import is_api_request, json_error
+from .routing import nearest_page
 
 
 def install(app: Flask) -> None:
@@ -43,7 +43,7 @@ def refused_form(error: CSRFError) -> Response:
             response = jsonify(error=explanation())
             response.status_code = error.code
         else:
-            page = render_template("public/form_refused.html", explanation=explanation(), way_back=way_back())
+            page = render_template("public/form_refused.html", explanation=explanation(), way_back=nearest_page())
             response = Response(page, status=error.code)
     # The link back can hold the visitor's own manage or confirmation token: keep it out of caches.
     response.headers["Cache-Control"] = "no-store"
@@ -57,27 +57,3 @@ def explanation() -> str:
         "this browser. This form was open too long, or we could not check that it came from here. "
         "Nothing was changed."
     )
-
-
-def way_back() -> str:
-    """A link on this site to the page the form was on: the refused path itself when it is a
-    page (GET), else the nearest page above it (/manage/<token>/pause → /manage/<token>), else
-    the home page.
-
-    Made only from the request's path and this app's own routes, rebuilt with url_for: never
-    from the Referer, which the client (or a page that linked here) chooses, so the link can
-    never lead to another site. The query string is dropped with it (it may carry a ?next=).
-    """
-    adapter = current_app.create_url_adapter(request)
-    if adapter is not None:
-        segments = request.path.rstrip("/").split("/")
-        while len(segments) > 1:
-            above = "/".join(segments)
-            for path in (above, above + "/"):  # "/editor" is the page "/editor/"
-                try:
-                    endpoint, values = adapter.match(path, method="GET")
-                except HTTPException:  # no such page, POST only, or a redirect ("//" merged)
-                    continue
-                return url_for(endpoint, **values)
-            segments.pop()
-    return url_for("public.index")

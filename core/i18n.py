@@ -16,6 +16,8 @@ from flask import Flask, Response, current_app, request
 from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 
+from .routing import nearest_page
+
 LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Alerts are about the Dutch market and its events; times are read as local wall-clock time.
@@ -67,7 +69,7 @@ def install_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _locale() -> dict[str, object]:
-        return {"current_locale": locale_code}
+        return {"current_locale": locale_code, "language_switch_action": language_switch_action}
 
     @app.before_request
     def _fresh_locale() -> None:
@@ -99,3 +101,10 @@ def install_template_helpers(app: Flask) -> None:
                 secure=app.config["SESSION_COOKIE_SECURE"],  # the same transport policy as the session
             )
         return response
+
+
+def language_switch_action() -> str:
+    """Where the language form sends its GET: this page, or, on a page answering a POST (a form
+    with errors, a refused form, a 429), the nearest page to GET; the POST's path could be a 405.
+    """
+    return "" if request.method in ("GET", "HEAD") else nearest_page()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from alerts.vocabulary import (
     WithdrawalReason,
 )
 from core.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, format_day, format_moment, format_number
+from tests.helpers import csrf_from
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "translations" / "nl" / "LC_MESSAGES" / "messages.po"
@@ -166,3 +168,21 @@ def test_switch_form_works_without_script(client: FlaskClient) -> None:
     page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<form class="lang" method="get" action="">' in page
     assert '<select id="lang-switch" name="lang">' in page and '<label for="lang-switch">' in page
+
+
+def _language_form_action(html: str) -> str:
+    match = re.search(r'<form class="lang" method="get" action="([^"]*)">', html)
+    assert match is not None, "no language form on the page"
+    return match.group(1)
+
+
+def test_the_language_switch_never_leads_to_a_405(app: Flask, client: FlaskClient) -> None:
+    # On a page answering a GET the form sends the visitor to the same page.
+    assert _language_form_action(client.get("/subscribe").get_data(as_text=True)) == ""
+    # A sign-up form with errors answers the POST to /subscribe/email, which has no page to GET.
+    assert client.get("/subscribe/email").status_code == 405
+    token = csrf_from(client.get("/subscribe").data)
+    refused = client.post("/subscribe/email", data={"csrf_token": token, "email": "not an address"})
+    assert refused.status_code == 422
+    action = _language_form_action(refused.get_data(as_text=True))
+    assert action == "/subscribe" and client.get(f"{action}?lang=en").status_code == 200

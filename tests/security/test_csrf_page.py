@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
 from werkzeug.test import TestResponse
 
-from core.csrf_refusal import way_back
+from core.routing import nearest_page
 from core.security import CSP
 from editors.models import Role
 from subscribers.tokens import manage_token
@@ -119,7 +119,7 @@ def test_a_forged_post_from_another_site_gets_a_link_on_this_site_only(app: Flas
 )
 def test_the_way_back_is_the_nearest_page_at_or_above_the_path(app: Flask, refused: str, expected: str) -> None:
     with app.test_request_context(refused, method="POST"):
-        assert way_back() == expected
+        assert nearest_page() == expected
 
 
 def test_under_the_api_the_refusal_stays_a_json_error(app: Flask, client: FlaskClient) -> None:
