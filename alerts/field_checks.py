@@ -12,6 +12,16 @@ from typing import Any
 import nh3
 
 
+def unknown_fields(payload: dict[Any, Any], known: Collection[str], prefix: str = "") -> dict[str, str]:
+    """An error per member of `payload` not in `known` (at most 20, names cut to 40 characters).
+
+    A misspelt member ("sold_ass", "quiet_hour") would otherwise be dropped without a word,
+    and the sender would believe it was stored.
+    """
+    unknown = sorted(str(key) for key in payload if key not in known)[:20]
+    return {f"{prefix}{key[:40]}": "unknown field" for key in unknown}
+
+
 class FieldChecker:
     """Collects every error instead of stopping at the first, so a form shows them all at once."""
 
@@ -97,16 +107,12 @@ class FieldChecker:
         return [item for item in items if item]
 
     def section(self, field: str, value: Any, allowed: Collection[str]) -> dict[str, Any]:
-        """An object whose keys must all be in `allowed`.
-
-        A misspelt key ("sold_ass") would otherwise be dropped without a word and the editor
-        would believe it was stored.
-        """
+        """An object whose keys must all be in `allowed`."""
         if value is None:
             return {}
         if not isinstance(value, dict):
             self.fail(field, "must be an object")
             return {}
-        for key in sorted(str(key) for key in value if key not in allowed)[:20]:
-            self.fail(f"{field}.{key[:40]}", "unknown field")
+        for name, message in unknown_fields(value, allowed, f"{field}.").items():
+            self.fail(name, message)
         return value

@@ -18,6 +18,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from alerts.field_checks import unknown_fields
 from alerts.labels import label
 from alerts.schema import ValidationError
 from core.extensions import csrf
@@ -94,9 +95,9 @@ def signup_api() -> ResponseReturnValue:
     body = request.get_json(silent=True) if request.is_json else None
     if not isinstance(body, dict):
         return _api_error(_("Send a JSON object with email and preferences."), {"": "must be a JSON object"}, 422)
-    unknown = sorted(str(key) for key in body if key not in ("email", "preferences"))
+    unknown = unknown_fields(body, ("email", "preferences"))
     if unknown:
-        return _api_error(_("The sign-up has errors."), {key[:40]: "unknown field" for key in unknown[:20]}, 422)
+        return _api_error(_("The sign-up has errors."), unknown, 422)
     try:
         address, preferences = _validate(body.get("email"), body.get("preferences"))
     except ValidationError as error:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Iterable
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from alerts.field_checks import unknown_fields
 from alerts.schema import ValidationError
 from alerts.vocabulary import FORMS, Level
 from regions.tree import is_known, normalise
@@ -47,7 +47,7 @@ def validate_preferences(payload: Any, languages: list[str]) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ValidationError({"": "the body must be a JSON object"})
     errors: dict[str, str] = {}
-    _refuse_unknown(payload, PREFERENCE_KEYS, "", errors)
+    errors.update(unknown_fields(payload, PREFERENCE_KEYS))
     clean: dict[str, Any] = {
         "areas": _areas(payload.get("areas"), errors),
         "circle": _circle(payload.get("circle"), errors),
@@ -169,7 +169,7 @@ def _circle(value: Any, errors: dict[str, str]) -> dict[str, float] | None:
         errors["circle"] = "must be an object with lat, lon and radius_km"
         return None
     limits = {"lat": (-90, 90), "lon": (-180, 180), "radius_km": (1, MAX_RADIUS_KM)}
-    _refuse_unknown(value, limits, "circle.", errors)
+    errors.update(unknown_fields(value, limits, "circle."))
     circle: dict[str, float] = {}
     for key, (low, high) in limits.items():
         try:
@@ -193,7 +193,7 @@ def _quiet_hours(value: Any, errors: dict[str, str]) -> dict[str, Any]:
     if not isinstance(value, dict):
         errors["quiet_hours"] = "must be an object with start, end and timezone"
         return none
-    _refuse_unknown(value, ("start", "end", "timezone"), "quiet_hours.", errors)
+    errors.update(unknown_fields(value, ("start", "end", "timezone"), "quiet_hours."))
     zone = _given(value, "timezone", "Europe/Amsterdam")
     if not isinstance(zone, str) or zone not in _time_zones():
         errors["quiet_hours.timezone"] = "unknown time zone; use a name such as Europe/Amsterdam"
@@ -238,14 +238,6 @@ def _given(payload: dict[str, Any], key: str, default: Any) -> Any:
     """
     value = payload.get(key)
     return default if value is None or value == "" else value
-
-
-def _refuse_unknown(payload: dict[str, Any], known: Iterable[str], prefix: str, errors: dict[str, str]) -> None:
-    # A misspelt member ("quiet_hour") would otherwise be dropped without a word, and the
-    # subscriber would believe their quiet hours were kept.
-    allowed = set(known)
-    for key in sorted(str(key) for key in payload if key not in allowed)[:20]:
-        errors[f"{prefix}{key[:40]}"] = "unknown field"
 
 
 def _clock(minutes: int) -> str:

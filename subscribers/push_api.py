@@ -30,6 +30,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from alerts.field_checks import unknown_fields
 from alerts.schema import ValidationError
 from core.clock import now
 from core.db import db
@@ -180,9 +181,9 @@ def _json_body(*known: str) -> dict[str, Any]:
         # NaN and Infinity are no JSON, 1e400 is infinite as a float, and an integer past a
         # float's range overflows where the validators read it as one (circle, digest_hour).
         raise ApiError(400, "malformed JSON: a number is out of range (or NaN or Infinity)")
-    unknown = sorted(key for key in body if key not in known)
+    unknown = unknown_fields(body, known)
     if unknown:
-        raise ApiError(422, "invalid request", {key[:40]: "unknown field" for key in unknown[:20]})
+        raise ApiError(422, "invalid request", unknown)
     return body
 
 
